@@ -1,0 +1,397 @@
+//! One record's bytes into the column builders, losing nothing.
+//!
+//! A value that fits its column goes there. Whatever does not (an unknown key, a value of an
+//! unexpected JSON type, an explicit `null`, a non-canonical `eventTime`) is also written, as its
+//! compact JSON text, into the record's `unmapped` object, which mirrors the record's nesting.
+//! [`trawl_lake::restore`] reverses this exactly.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringBuilder};
+use serde_json::value::RawValue;
+use trawl_lake::json_text::{Entries, minify, object_entries, push_string};
+use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
+use trawl_lake::{PartitionKey, eventtime};
+
+use crate::columns::{ColumnBuilder, ListColumns};
+use crate::dedup::DedupSet;
+
+/// Why a record cannot be stored; it is quarantined instead.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The bytes are not UTF-8.
+    #[error("not UTF-8 text: {0}")]
+    NotUtf8(#[from] std::str::Utf8Error),
+    /// The text is not a JSON object.
+    #[error("not a JSON object: {0}")]
+    NotAnObject(#[from] serde_json::Error),
+    /// The record has no `eventTime`.
+    #[error("no eventTime")]
+    NoEventTime,
+    /// The record's `eventTime` is not a date and time.
+    #[error("eventTime {0} is not a date and time")]
+    BadEventTime(String),
+}
+
+/// What became of a record that was not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Appended to the batch.
+    Stored,
+    /// The same event (same eventID, same bytes) was already stored in this run.
+    Duplicate,
+}
+
+/// Rows decoded so far, and the partition of each.
+#[derive(Debug)]
+pub struct DecodedBatch {
+    /// The rows, in the lake's file schema.
+    pub batch: RecordBatch,
+    /// For each row, an index into `partitions`.
+    pub partition_of_row: Vec<u32>,
+    /// The distinct partitions of this batch.
+    pub partitions: Vec<PartitionKey>,
+}
+
+/// Decodes records into Arrow columns.
+pub struct Decoder {
+    columns: Vec<ColumnBuilder>,
+    unmapped: StringBuilder,
+    rows: usize,
+    partition_of_row: Vec<u32>,
+    partitions: Vec<PartitionKey>,
+    partition_index: HashMap<PartitionKey, u32>,
+    dedup: Arc<DedupSet>,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder").field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+fn last<'a>(entries: &'a Entries<'a>, key: &str) -> Option<&'a RawValue> {
+    entries.iter().rev().find(|(k, _)| k.0 == key).map(|(_, v)| *v)
+}
+
+/// The text of a JSON string literal, unescaped; `None` if `raw` is not a valid string.
+fn string_value(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+}
+
+impl Decoder {
+    /// A decoder whose duplicate check is shared through `dedup`.
+    pub fn new(dedup: Arc<DedupSet>) -> Self {
+        Self {
+            columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
+            unmapped: StringBuilder::new(),
+            rows: 0,
+            partition_of_row: Vec::new(),
+            partitions: Vec::new(),
+            partition_index: HashMap::new(),
+            dedup,
+        }
+    }
+
+    /// Rows appended since the last [`Decoder::take_batch`].
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Appends one record. On error nothing was appended.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<Outcome, RecordError> {
+        let text = std::str::from_utf8(bytes)?;
+        let entries = object_entries(text)?;
+        let time_raw = last(&entries, RECORD[EVENT_TIME].key).ok_or(RecordError::NoEventTime)?;
+        let micros = string_value(time_raw.get())
+            .and_then(|s| eventtime::parse(&s))
+            .ok_or_else(|| RecordError::BadEventTime(time_raw.get().to_string()))?;
+
+        if let Some(id) = last(&entries, RECORD[EVENT_ID].key) {
+            if id.get().starts_with('"') && !self.dedup.first_sighting(text.trim().as_bytes()) {
+                return Ok(Outcome::Duplicate);
+            }
+        }
+
+        let region = last(&entries, RECORD[AWS_REGION].key).and_then(|r| string_value(r.get()));
+        let key = PartitionKey::new(region.as_deref(), micros);
+        let next = self.partitions.len() as u32;
+        let index = *self.partition_index.entry(key).or_insert_with_key(|k| {
+            self.partitions.push(k.clone());
+            next
+        });
+        self.partition_of_row.push(index);
+
+        let patch = append_object(RECORD, &mut self.columns, &entries);
+        self.unmapped.append_option(patch);
+        self.rows += 1;
+        Ok(Outcome::Stored)
+    }
+
+    /// The rows decoded so far, or `None` if there are none; the decoder starts afresh.
+    pub fn take_batch(&mut self) -> Option<DecodedBatch> {
+        if self.rows == 0 {
+            return None;
+        }
+        let mut arrays: Vec<_> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        arrays.push(Arc::new(self.unmapped.finish()));
+        let batch = RecordBatch::try_new(schema::file_schema(), arrays)
+            .expect("builders follow the file schema");
+        self.rows = 0;
+        self.partition_index.clear();
+        Some(DecodedBatch {
+            batch,
+            partition_of_row: std::mem::take(&mut self.partition_of_row),
+            partitions: std::mem::take(&mut self.partitions),
+        })
+    }
+}
+
+/// Collects one level of the `unmapped` object.
+#[derive(Default)]
+struct Patch(String);
+
+impl Patch {
+    fn add(&mut self, key: &str, json: &str) {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        push_string(key, &mut self.0);
+        self.0.push(':');
+        self.0.push_str(json);
+    }
+
+    fn finish(mut self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0.push('}');
+        Some(self.0)
+    }
+}
+
+/// Appends the members of one object to `columns` (one per field of `fields`) and returns what
+/// they could not hold.
+fn append_object(
+    fields: &'static [FieldDef],
+    columns: &mut [ColumnBuilder],
+    entries: &Entries<'_>,
+) -> Option<String> {
+    const MAX_FIELDS: usize = 48;
+    debug_assert!(fields.len() <= MAX_FIELDS);
+    let mut slots: [Option<&RawValue>; MAX_FIELDS] = [None; MAX_FIELDS];
+    let mut patch = Patch::default();
+    for (key, value) in entries {
+        match fields.iter().position(|d| d.key == key.0) {
+            Some(i) => slots[i] = Some(value),
+            None => patch.add(&key.0, &minify(value.get())),
+        }
+    }
+    for ((def, column), slot) in fields.iter().zip(columns.iter_mut()).zip(slots) {
+        match slot {
+            None => column.append_null(),
+            Some(raw) => append_value(def, column, raw.get(), &mut patch),
+        }
+    }
+    patch.finish()
+}
+
+fn append_value(def: &FieldDef, column: &mut ColumnBuilder, raw: &str, patch: &mut Patch) {
+    let first = raw.as_bytes()[0];
+    if first == b'n' {
+        column.append_null();
+        patch.add(def.key, "null");
+        return;
+    }
+    match (def.kind, column) {
+        (Kind::Json, ColumnBuilder::Text(b)) => b.append_value(minify(raw)),
+        (Kind::Text, ColumnBuilder::Text(b)) => match string_value(raw) {
+            Some(s) if first == b'"' => b.append_value(s),
+            // A lone surrogate escape has no UTF-8 form: keep the text only in `unmapped`.
+            _ if first == b'"' => {
+                b.append_null();
+                patch.add(def.key, raw);
+            }
+            _ => {
+                let text = minify(raw);
+                b.append_value(&text);
+                patch.add(def.key, &text);
+            }
+        },
+        (Kind::Bool, ColumnBuilder::Bool(b)) => match raw {
+            "true" => b.append_value(true),
+            "false" => b.append_value(false),
+            _ => {
+                let text = string_value(raw).map(|s| s.trim().to_ascii_lowercase());
+                match text.as_deref() {
+                    Some("true") => b.append_value(true),
+                    Some("false") => b.append_value(false),
+                    _ => b.append_null(),
+                }
+                patch.add(def.key, &minify(raw));
+            }
+        },
+        (Kind::Timestamp, ColumnBuilder::Timestamp(b)) => {
+            match string_value(raw).as_deref().and_then(eventtime::parse) {
+                Some(micros) => {
+                    b.append_value(micros);
+                    if raw[1..raw.len() - 1] != eventtime::format_canonical(micros) {
+                        patch.add(def.key, raw);
+                    }
+                }
+                None => {
+                    b.append_null();
+                    patch.add(def.key, &minify(raw));
+                }
+            }
+        }
+        (Kind::Struct(fields), ColumnBuilder::Struct(s)) => {
+            match (first == b'{').then(|| object_entries(raw).ok()).flatten() {
+                Some(entries) => {
+                    s.append_present();
+                    if let Some(nested) = append_object(fields, &mut s.children, &entries) {
+                        patch.add(def.key, &nested);
+                    }
+                }
+                None => {
+                    s.append_null();
+                    patch.add(def.key, &minify(raw));
+                }
+            }
+        }
+        (Kind::StructList(fields), ColumnBuilder::List(list)) => {
+            append_list(fields, list, raw, def.key, patch)
+        }
+        (_, column) => {
+            column.append_null();
+            patch.add(def.key, &minify(raw));
+        }
+    }
+}
+
+fn append_list(
+    fields: &'static [FieldDef],
+    list: &mut ListColumns,
+    raw: &str,
+    key: &str,
+    patch: &mut Patch,
+) {
+    let items = match serde_json::from_str::<Vec<&RawValue>>(raw) {
+        Ok(items) => items,
+        Err(_) => {
+            // Not an array: nothing typed to show, all of it in `unmapped`.
+            list.append_null();
+            patch.add(key, &minify(raw));
+            return;
+        }
+    };
+    let mut exact = true;
+    for item in &items {
+        match object_entries(item.get()) {
+            Ok(entries) => {
+                list.items.append_present();
+                exact &= append_object(fields, &mut list.items.children, &entries).is_none();
+            }
+            Err(_) => {
+                list.items.append_null();
+                exact = false;
+            }
+        }
+    }
+    list.close_list(items.len());
+    if !exact {
+        // The typed list shows what fits; the whole original array restores the record.
+        patch.add(key, &minify(raw));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trawl_lake::restore::RecordWriter;
+
+    fn round_trip(records: &[&str]) -> Vec<String> {
+        let mut d = Decoder::new(Arc::new(DedupSet::default()));
+        for r in records {
+            d.append(r.as_bytes()).unwrap();
+        }
+        let batch = d.take_batch().unwrap().batch;
+        let w = RecordWriter::new(&batch).unwrap();
+        (0..batch.num_rows())
+            .map(|i| {
+                let mut s = String::new();
+                w.write_row(i, &mut s).unwrap();
+                s
+            })
+            .collect()
+    }
+
+    fn assert_json_eq(a: &str, b: &str) {
+        if a.contains("\\ud800") {
+            // serde_json refuses lone surrogates (Python does not): compare the value's text.
+            assert!(b.contains(r#""eventName":"\ud800 lone""#), "{b}");
+            let strip = |s: &str| s.replace(r#""\ud800 lone""#, "0");
+            return assert_json_eq(&strip(a), &strip(b));
+        }
+        let va: serde_json::Value = serde_json::from_str(a).unwrap();
+        let vb: serde_json::Value = serde_json::from_str(b).unwrap();
+        assert_eq!(va, vb, "\n{a}\n{b}");
+    }
+
+    #[test]
+    fn odd_records_come_back_equal() {
+        let records = [
+            r#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"A","awsRegion":"us-east-1"}"#,
+            r#"{"eventTime":"2024-01-02 03:04:05.123456789","readOnly":"true","managementEvent":1}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","requestParameters":"a string","responseElements":null,"x-amz-id-2":[1.50,2e3],"eventId":"lower"}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","userIdentity":{"type":"Root","sessionContext":{"attributes":{"mfaAuthenticated":false,"extra":{"k":null}}},"new":"x"}}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","userIdentity":"weird","resources":[{"ARN":"a","accountId":"1","type":"t"},{"arn":"b"}],"tlsDetails":{}}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","resources":[],"eventVersion":1.08,"errorCode":{"nested":true}}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"\ud800 lone","dup":1,"dup":2,"big":123456789012345678901234567890}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","resources":{"ARN":"not a list"},"addendum":null}"#,
+        ];
+        let out = round_trip(&records);
+        for (a, b) in records.iter().zip(&out) {
+            assert_json_eq(a, b);
+        }
+        // Exact text too for values that a parsed number would change.
+        assert!(out[2].contains("[1.50,2e3]"), "{}", out[2]);
+        assert!(out[6].contains("123456789012345678901234567890"));
+    }
+
+    #[test]
+    fn refused_records_leave_no_trace() {
+        let mut d = Decoder::new(Arc::new(DedupSet::default()));
+        for bad in [&b"[1]"[..], b"{\"eventName\":\"x\"}", b"{\"eventTime\":\"soon\"}",
+            b"{\"eventTime\":5}", b"\xff\xfe", b"{\"eventTime\":\"2024-01-01T00:00:00Z\""] {
+            assert!(d.append(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(d.take_batch().is_none());
+    }
+
+    #[test]
+    fn the_same_event_twice_is_stored_once_but_shared_ids_are_kept() {
+        let mut d = Decoder::new(Arc::new(DedupSet::default()));
+        let a = br#"{"eventTime":"2024-01-02T03:04:05Z","eventID":"1","eventName":"A"}"#;
+        let b = br#"{"eventTime":"2024-01-02T03:04:05Z","eventID":"1","eventName":"B"}"#;
+        let c = br#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"no id"}"#;
+        assert_eq!(d.append(a).unwrap(), Outcome::Stored);
+        assert_eq!(d.append(a).unwrap(), Outcome::Duplicate);
+        assert_eq!(d.append(b).unwrap(), Outcome::Stored);
+        assert_eq!(d.append(c).unwrap(), Outcome::Stored);
+        assert_eq!(d.append(c).unwrap(), Outcome::Stored);
+        assert_eq!(d.take_batch().unwrap().batch.num_rows(), 4);
+    }
+
+    #[test]
+    fn partitions_follow_region_and_utc_day() {
+        let mut d = Decoder::new(Arc::new(DedupSet::default()));
+        d.append(br#"{"eventTime":"2024-01-02T23:30:00-02:00","awsRegion":"../../x"}"#).unwrap();
+        let b = d.take_batch().unwrap();
+        assert_eq!(b.partitions[0].relative_dir(), "region=%2E%2E%2F%2E%2E%2Fx/date=2024-01-03");
+    }
+}

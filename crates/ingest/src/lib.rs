@@ -1,0 +1,23 @@
+//! `trawl ingest`: raw CloudTrail files into a lossless, region/date-partitioned Parquet lake.
+//!
+//! The pipeline: [`source`] lists the inputs, [`read`] opens and decompresses each,
+//! [`split`] cuts the text into records, [`decode`] turns records into Arrow columns (keeping
+//! what does not fit in `unmapped`), [`writer`] sorts and writes Parquet per partition, and
+//! [`run`] ties it together on all cores and publishes the result atomically.
+
+mod columns;
+pub mod decode;
+pub mod dedup;
+pub mod error;
+pub mod progress;
+pub mod quarantine;
+pub mod read;
+pub mod run;
+pub mod source;
+pub mod split;
+pub mod writer;
+
+pub use error::IngestError;
+pub use progress::Progress;
+pub use run::{FileProblem, IngestOptions, Summary, ingest};
+pub use source::{Listing, list};

@@ -1,0 +1,388 @@
+//! One ingest run: read the inputs in parallel, write partitioned files to staging, then
+//! publish them into the table by atomic renames.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use trawl_lake::{Lake, PartitionKey};
+
+use crate::decode::{DecodedBatch, Decoder, Outcome};
+use crate::dedup::DedupSet;
+use crate::error::IngestError;
+use crate::progress::Progress;
+use crate::quarantine::{QuarantineFile, QuarantinedRecord};
+use crate::read;
+use crate::source::{Listing, SourceFile};
+use crate::split::{Piece, RecordSplitter};
+use crate::writer::{PartitionWriter, StagedFile};
+
+/// Rows a worker gathers before handing them to the writer.
+const BATCH_ROWS: usize = 8192;
+
+/// How a run is carried out.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Threads decoding input files.
+    pub threads: usize,
+    /// About how many bytes of decoded rows may be held before files are written.
+    pub memory_budget: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self { threads, memory_budget: 256 << 20 }
+    }
+}
+
+/// What went wrong with one input file.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    /// The input file.
+    pub path: PathBuf,
+    /// Why reading stopped early, if it did. Records before that point were kept.
+    pub error: Option<String>,
+    /// Records quarantined from this file.
+    pub quarantined: u64,
+    /// Records stored from this file.
+    pub stored: u64,
+    /// The first quarantined records: position and reason.
+    pub examples: Vec<(u64, String)>,
+}
+
+impl FileProblem {
+    /// A one-line account for the user: the file, and what happened.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(e) = &self.error {
+            parts.push(e.clone());
+        }
+        if self.quarantined > 0 {
+            let first = self
+                .examples
+                .first()
+                .map(|(n, why)| format!(" (record {n}: {why})"))
+                .unwrap_or_default();
+            parts.push(format!("{} record(s) quarantined{first}", self.quarantined));
+        }
+        if self.stored == 0 && self.error.is_none() && self.quarantined > 0 {
+            parts.push("no CloudTrail records".to_string());
+        }
+        parts.push(format!("{} stored", self.stored));
+        format!("{}: {}", self.path.display(), parts.join("; "))
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// The run's id; its files are named after it.
+    pub run_id: String,
+    /// Input files read to the end.
+    pub files_read: u64,
+    /// Input files with a problem (listed in `problems`).
+    pub files_with_problems: u64,
+    /// Digest files passed over.
+    pub digests_skipped: u64,
+    /// Non-JSON files in walked folders passed over.
+    pub others_skipped: u64,
+    /// Input bytes read.
+    pub bytes_read: u64,
+    /// Events written to the table.
+    pub events_written: u64,
+    /// Events dropped because the same event had already been stored in this run.
+    pub duplicates_dropped: u64,
+    /// Records kept in quarantine.
+    pub records_quarantined: u64,
+    /// Where the quarantined records are.
+    pub quarantine_file: Option<PathBuf>,
+    /// Partitions that received files.
+    pub partitions: BTreeSet<PartitionKey>,
+    /// Parquet files published.
+    pub files_written: u64,
+    /// Every input file with a problem.
+    pub problems: Vec<FileProblem>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    staged: Vec<StagedFile>,
+}
+
+impl Summary {
+    /// Whether everything given was stored (no file or record refused).
+    pub fn is_complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+enum Message {
+    Rows(DecodedBatch),
+    Quarantine(QuarantinedRecord),
+    FileDone(FileReport),
+}
+
+struct FileReport {
+    path: PathBuf,
+    stored: u64,
+    duplicates: u64,
+    quarantined: u64,
+    error: Option<String>,
+    examples: Vec<(u64, String)>,
+}
+
+/// A fresh run id: UTC start time plus a random suffix, so names never collide.
+pub fn new_run_id() -> String {
+    let now = chrono::Utc::now();
+    let salt = xxhash_rust::xxh3::xxh3_64(
+        format!("{}-{}-{:?}", now.timestamp_nanos_opt().unwrap_or_default(), std::process::id(), std::thread::current().id()).as_bytes(),
+    );
+    format!("{}-{:08x}", now.format("%Y%m%dT%H%M%SZ"), salt as u32)
+}
+
+/// Ingests the files of `listing` into `lake`.
+pub fn ingest(
+    lake: &Lake,
+    listing: Listing,
+    options: &IngestOptions,
+    progress: &Progress,
+) -> Result<Summary, IngestError> {
+    let started = Instant::now();
+    let run_id = new_run_id();
+    let staging = lake.staging_dir(&run_id);
+    std::fs::create_dir_all(&staging).map_err(|e| IngestError::io(&staging, e))?;
+    progress.files_total.store(listing.files.len() as u64, Ordering::Relaxed);
+    progress.bytes_total.store(listing.total_bytes(), Ordering::Relaxed);
+
+    let result = write_staged(lake, &listing, &run_id, &staging, options, progress);
+    let outcome = result.and_then(|mut summary| {
+        publish(lake, &staging, &run_id, &mut summary)?;
+        Ok(summary)
+    });
+    // Staging holds nothing a reader can see; remove it whether or not the run succeeded.
+    let _ = std::fs::remove_dir_all(&staging);
+    let mut summary = outcome?;
+    summary.run_id = run_id;
+    summary.digests_skipped = listing.digests_skipped;
+    summary.others_skipped = listing.others_skipped;
+    summary.bytes_read = Progress::get(&progress.bytes_done);
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn write_staged(
+    lake: &Lake,
+    listing: &Listing,
+    run_id: &str,
+    staging: &Path,
+    options: &IngestOptions,
+    progress: &Progress,
+) -> Result<Summary, IngestError> {
+    let _ = lake;
+    let files = &listing.files;
+    let next = AtomicUsize::new(0);
+    let dedup = Arc::new(DedupSet::default());
+    let threads = options.threads.clamp(1, files.len().max(1));
+    let (tx, rx) = sync_channel::<Message>(threads * 2);
+
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let dedup = Arc::clone(&dedup);
+            let next = &next;
+            workers.push(scope.spawn(move || {
+                let mut decoder = Decoder::new(dedup);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let report = read_file(file, &mut decoder, &tx, progress);
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    if tx.send(Message::FileDone(report)).is_err() {
+                        return;
+                    }
+                }
+                if let Some(rows) = decoder.take_batch() {
+                    let _ = tx.send(Message::Rows(rows));
+                }
+            }));
+        }
+        drop(tx);
+
+        let mut writer = PartitionWriter::new(staging.join("table"), run_id.to_string(), options.memory_budget);
+        let mut quarantine = QuarantineFile::new(staging.join("quarantine.jsonl"));
+        let mut summary = Summary::default();
+        let mut failure = None;
+        for message in rx {
+            if failure.is_some() {
+                continue; // Drain so the workers can finish; the run will not commit.
+            }
+            let step = match message {
+                Message::Rows(rows) => writer.push(rows),
+                Message::Quarantine(record) => quarantine.add(&record),
+                Message::FileDone(report) => {
+                    account(&mut summary, report);
+                    Ok(())
+                }
+            };
+            if let Err(e) = step {
+                failure = Some(e);
+            }
+        }
+        for w in workers {
+            if w.join().is_err() {
+                failure.get_or_insert(IngestError::Worker("a decoding thread panicked".into()));
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let files = writer.finish()?;
+        summary.files_written = files.len() as u64;
+        summary.events_written = files.iter().map(|f| f.rows).sum();
+        summary.partitions = files.iter().map(|f| f.partition.clone()).collect();
+        summary.quarantine_file = quarantine.finish()?.map(|(path, _)| path);
+        summary.staged = files;
+        Ok(summary)
+    })
+}
+
+fn account(summary: &mut Summary, report: FileReport) {
+    summary.files_read += 1;
+    summary.duplicates_dropped += report.duplicates;
+    summary.records_quarantined += report.quarantined;
+    let empty = report.stored == 0 && report.quarantined == 0 && report.duplicates == 0;
+    if report.error.is_some() || report.quarantined > 0 || empty {
+        summary.files_with_problems += 1;
+        let error = if empty && report.error.is_none() {
+            Some("empty file: no records".to_string())
+        } else {
+            report.error
+        };
+        summary.problems.push(FileProblem {
+            path: report.path,
+            error,
+            quarantined: report.quarantined,
+            stored: report.stored,
+            examples: report.examples,
+        });
+    }
+}
+
+/// How many quarantine reasons are kept per file for the report.
+const EXAMPLES_PER_FILE: usize = 3;
+
+fn read_file(
+    file: &SourceFile,
+    decoder: &mut Decoder,
+    tx: &SyncSender<Message>,
+    progress: &Progress,
+) -> FileReport {
+    let mut report = FileReport {
+        path: file.path.clone(),
+        stored: 0,
+        duplicates: 0,
+        quarantined: 0,
+        error: None,
+        examples: Vec::new(),
+    };
+    let opened = match read::open(&file.path, &progress.bytes_done) {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(format!("cannot open: {e}"));
+            return report;
+        }
+    };
+    let gzip = opened.gzip;
+    let mut splitter = RecordSplitter::new(opened.reader);
+    let mut index = 0u64;
+    loop {
+        let piece = match splitter.next_piece() {
+            Ok(Some(piece)) => piece,
+            Ok(None) => break,
+            Err(crate::split::SplitError::Io(e)) => {
+                report.error = Some(read::describe(&e, gzip));
+                break;
+            }
+            Err(e) => {
+                report.error = Some(e.to_string());
+                break;
+            }
+        };
+        index += 1;
+        match piece {
+            Piece::Record { bytes, top_level } => match decoder.append(bytes) {
+                Ok(Outcome::Stored) => report.stored += 1,
+                Ok(Outcome::Duplicate) => report.duplicates += 1,
+                Err(e) if top_level && bytes.contains(&b'\n') => {
+                    // A multi-line top-level value that does not parse: perhaps JSON Lines with
+                    // a broken line. Give each line its own chance.
+                    let _ = e;
+                    for line in bytes.split(|c| *c == b'\n') {
+                        let line = line.trim_ascii();
+                        if line.is_empty() {
+                            continue;
+                        }
+                        match decoder.append(line) {
+                            Ok(Outcome::Stored) => report.stored += 1,
+                            Ok(Outcome::Duplicate) => report.duplicates += 1,
+                            Err(e) => quarantine(&mut report, tx, index, e.to_string(), line),
+                        }
+                    }
+                }
+                Err(e) => quarantine(&mut report, tx, index, e.to_string(), bytes),
+            },
+            Piece::Broken { bytes, reason } => {
+                quarantine(&mut report, tx, index, format!("invalid JSON: {reason}"), bytes)
+            }
+        }
+        if decoder.rows() >= BATCH_ROWS {
+            if let Some(rows) = decoder.take_batch() {
+                let _ = tx.send(Message::Rows(rows));
+            }
+        }
+    }
+    progress.events.fetch_add(report.stored, Ordering::Relaxed);
+    report
+}
+
+fn quarantine(report: &mut FileReport, tx: &SyncSender<Message>, index: u64, reason: String, bytes: &[u8]) {
+    report.quarantined += 1;
+    if report.examples.len() < EXAMPLES_PER_FILE {
+        report.examples.push((index, reason.clone()));
+    }
+    let record = QuarantinedRecord::new(&report.path, index, reason, bytes);
+    let _ = tx.send(Message::Quarantine(record));
+}
+
+/// Moves the staged files into the table and the quarantine into `_trawl/quarantine/`.
+fn publish(lake: &Lake, staging: &Path, run_id: &str, summary: &mut Summary) -> Result<(), IngestError> {
+    let _ = staging;
+    let mut dirs = BTreeSet::new();
+    for file in std::mem::take(&mut summary.staged) {
+        let dir = lake.partition_dir(&file.partition);
+        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
+        let name = file.path.file_name().expect("staged files have names");
+        let target = dir.join(name);
+        std::fs::rename(&file.path, &target).map_err(|e| IngestError::io(&target, e))?;
+        dirs.insert(dir);
+    }
+    for dir in dirs {
+        sync_dir(&dir)?;
+    }
+    if let Some(staged) = summary.quarantine_file.take() {
+        let dir = lake.quarantine_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
+        let target = dir.join(format!("{run_id}.jsonl"));
+        std::fs::rename(&staged, &target).map_err(|e| IngestError::io(&target, e))?;
+        summary.quarantine_file = Some(target);
+    }
+    Ok(())
+}
+
+/// Makes a directory's new entries durable.
+fn sync_dir(dir: &Path) -> Result<(), IngestError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| IngestError::io(dir, e))
+}

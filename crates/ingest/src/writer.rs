@@ -1,0 +1,189 @@
+//! Decoded rows into sorted, well-sized Parquet files, one set per partition, within a memory
+//! budget.
+//!
+//! Rows are held per partition until the budget is reached, then the largest partition is
+//! sorted by `eventtime` and written as one file, so a nightly run writes a few large files per
+//! partition instead of one small file per input file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, sort_to_indices, take, take_record_batch};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::metadata::SortingColumn;
+use parquet::schema::types::ColumnPath;
+use trawl_lake::PartitionKey;
+use trawl_lake::schema::{self, SORT_COLUMN, UNMAPPED_COLUMN};
+
+use crate::decode::DecodedBatch;
+use crate::error::IngestError;
+
+/// Rows per row group: small enough that statistics on the sorted `eventtime` prune well.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Columns whose values are nearly all distinct: a dictionary only costs time there.
+const NO_DICTIONARY: &[&str] = &[
+    "eventid",
+    "requestid",
+    "sharedeventid",
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "serviceeventdetails",
+    UNMAPPED_COLUMN,
+];
+
+/// The Parquet settings of every file in the lake.
+pub fn writer_properties() -> WriterProperties {
+    let schema = schema::file_schema();
+    let sort_index = schema.index_of(SORT_COLUMN).expect("sort column exists");
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("trawl {}", env!("CARGO_PKG_VERSION")))
+        .set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: sort_index as i32,
+            descending: false,
+            nulls_first: false,
+        }]));
+    for c in NO_DICTIONARY {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
+    b.build()
+}
+
+/// A Parquet file written to staging, waiting for the commit.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its partition.
+    pub partition: PartitionKey,
+    /// Rows in it.
+    pub rows: u64,
+}
+
+#[derive(Default)]
+struct Pending {
+    batches: Vec<RecordBatch>,
+    bytes: usize,
+}
+
+/// Buffers rows per partition and writes them out as sorted files.
+pub struct PartitionWriter {
+    staging: PathBuf,
+    file_prefix: String,
+    budget_bytes: usize,
+    held_bytes: usize,
+    pending: HashMap<PartitionKey, Pending>,
+    props: WriterProperties,
+    written: Vec<StagedFile>,
+}
+
+impl std::fmt::Debug for PartitionWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionWriter").field("staging", &self.staging).finish_non_exhaustive()
+    }
+}
+
+impl PartitionWriter {
+    /// Writes into `staging`, naming files `<file_prefix>-<n>.parquet`, holding at most about
+    /// `budget_bytes` of rows in memory.
+    pub fn new(staging: PathBuf, file_prefix: String, budget_bytes: usize) -> Self {
+        Self {
+            staging,
+            file_prefix,
+            budget_bytes,
+            held_bytes: 0,
+            pending: HashMap::new(),
+            props: writer_properties(),
+            written: Vec::new(),
+        }
+    }
+
+    /// Takes the rows of a decoded batch, writing files when the budget is exceeded.
+    pub fn push(&mut self, decoded: DecodedBatch) -> Result<(), IngestError> {
+        let DecodedBatch { batch, partition_of_row, partitions } = decoded;
+        if partitions.len() == 1 {
+            self.hold(partitions.into_iter().next().expect("one partition"), batch);
+        } else {
+            let mut rows: Vec<Vec<u32>> = vec![Vec::new(); partitions.len()];
+            for (row, p) in partition_of_row.iter().enumerate() {
+                rows[*p as usize].push(row as u32);
+            }
+            for (key, rows) in partitions.into_iter().zip(rows) {
+                let part = take_record_batch(&batch, &UInt32Array::from(rows))?;
+                self.hold(key, part);
+            }
+        }
+        while self.held_bytes > self.budget_bytes {
+            let largest = self
+                .pending
+                .iter()
+                .max_by_key(|(_, p)| p.bytes)
+                .map(|(k, _)| k.clone())
+                .expect("bytes are held");
+            self.flush(&largest)?;
+        }
+        Ok(())
+    }
+
+    fn hold(&mut self, key: PartitionKey, batch: RecordBatch) {
+        let bytes = batch.get_array_memory_size();
+        let p = self.pending.entry(key).or_default();
+        p.bytes += bytes;
+        p.batches.push(batch);
+        self.held_bytes += bytes;
+    }
+
+    fn flush(&mut self, key: &PartitionKey) -> Result<(), IngestError> {
+        let Some(p) = self.pending.remove(key) else { return Ok(()) };
+        self.held_bytes -= p.bytes;
+        let sorted = sort_by_event_time(&p.batches)?;
+        let dir = self.staging.join(key.relative_dir());
+        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
+        let path = dir.join(format!("{}-{:05}.parquet", self.file_prefix, self.written.len()));
+        write_parquet(&path, &sorted, self.props.clone())?;
+        self.written.push(StagedFile {
+            path,
+            partition: key.clone(),
+            rows: sorted.num_rows() as u64,
+        });
+        Ok(())
+    }
+
+    /// Writes everything still held and returns every file written.
+    pub fn finish(mut self) -> Result<Vec<StagedFile>, IngestError> {
+        let mut keys: Vec<PartitionKey> = self.pending.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            self.flush(&key)?;
+        }
+        Ok(self.written)
+    }
+}
+
+fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, IngestError> {
+    let schema = schema::file_schema();
+    let all = concat_batches(&schema, batches)?;
+    let time = all.column(schema.index_of(SORT_COLUMN).expect("sort column exists"));
+    let order = sort_to_indices(time, None, None)?;
+    let columns = all.columns().iter().map(|c| take(c, &order, None)).collect::<Result<_, _>>()?;
+    Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
+}
+
+/// Writes one batch as a complete Parquet file (footer included) and syncs it to disk.
+pub fn write_parquet(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Result<(), IngestError> {
+    let file = File::create(path).map_err(|e| IngestError::io(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    let file = writer.into_inner()?;
+    file.sync_all().map_err(|e| IngestError::io(path, e))?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Where things live inside a lake folder.
+//!
+//! ```text
+//! <lake>/cloudtrail/region=<region>/date=<YYYY-MM-DD>/<file>.parquet   the table
+//! <lake>/_trawl/staging/<run>/                                         files being written
+//! <lake>/_trawl/quarantine/<run>.jsonl                                 records that could not be stored
+//! ```
+//! Readers list only `cloudtrail/`, and a file enters it by an atomic rename, so no reader ever
+//! sees a half-written file.
+
+use std::path::{Path, PathBuf};
+
+use crate::PartitionKey;
+
+/// The folder of the `cloudtrail` table inside a lake.
+pub const TABLE_DIR: &str = "cloudtrail";
+/// The folder of trawl's own bookkeeping inside a lake.
+pub const META_DIR: &str = "_trawl";
+
+/// A lake on the local file system.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+impl Lake {
+    /// A lake rooted at `root` (which need not exist yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The lake's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The root of the `cloudtrail` table.
+    pub fn table_dir(&self) -> PathBuf {
+        self.root.join(TABLE_DIR)
+    }
+
+    /// The folder of one partition.
+    pub fn partition_dir(&self, key: &PartitionKey) -> PathBuf {
+        self.table_dir().join(key.relative_dir())
+    }
+
+    /// Scratch space of one ingest run; nothing here is visible to readers.
+    pub fn staging_dir(&self, run_id: &str) -> PathBuf {
+        self.root.join(META_DIR).join("staging").join(run_id)
+    }
+
+    /// The folder of quarantined records.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join(META_DIR).join("quarantine")
+    }
+}

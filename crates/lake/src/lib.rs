@@ -1,0 +1,16 @@
+//! The on-disk contract of a trawl lake, shared by the writing and the reading side.
+//!
+//! Everything that decides how a CloudTrail record is laid down lives here: the `cloudtrail`
+//! column tree ([`schema`]), where files go ([`layout`], [`partition`]), how `eventTime` is read
+//! and written ([`eventtime`]), and how a stored row becomes its source record again
+//! ([`restore`]). No DataFusion here, so that every tool can depend on it cheaply.
+
+pub mod eventtime;
+pub mod json_text;
+pub mod layout;
+pub mod partition;
+pub mod restore;
+pub mod schema;
+
+pub use layout::Lake;
+pub use partition::PartitionKey;
