@@ -1,1 +1,41 @@
-fn main() {}
+//! The `trawl` binary: parses the command line, runs the command, maps the outcome to an exit
+//! code. Everything else lives in the library crates.
+
+mod cli;
+mod commands;
+mod config;
+mod progress_bar;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command ended, for scripts: see "Exit codes" in `trawl --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked.
+    Success,
+    /// Work was committed, but some inputs were refused (or findings met `--fail-on`).
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `trawl sql -c … | head` closing the pipe early is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -6,8 +6,8 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 use arrow::buffer::OffsetBuffer;
-use arrow_buffer::NullBufferBuilder;
 use arrow::datatypes::Field;
+use arrow_buffer::NullBufferBuilder;
 use trawl_lake::schema::{FieldDef, Kind, data_type, struct_fields};
 
 /// A builder for one column of the record tree.
@@ -76,11 +76,17 @@ impl StructColumns {
 
     pub(crate) fn append_null(&mut self) {
         self.validity.append_null();
-        self.children.iter_mut().for_each(ColumnBuilder::append_null);
+        self.children
+            .iter_mut()
+            .for_each(ColumnBuilder::append_null);
     }
 
     fn finish(&mut self) -> StructArray {
-        let arrays = self.children.iter_mut().map(ColumnBuilder::finish).collect();
+        let arrays = self
+            .children
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
         StructArray::new(struct_fields(self.fields), arrays, self.validity.finish())
     }
 }
@@ -94,7 +100,11 @@ pub(crate) struct ListColumns {
 
 impl ListColumns {
     fn new(fields: &'static [FieldDef]) -> Self {
-        Self { items: StructColumns::new(fields), offsets: vec![0], validity: NullBufferBuilder::new(0) }
+        Self {
+            items: StructColumns::new(fields),
+            offsets: vec![0],
+            validity: NullBufferBuilder::new(0),
+        }
     }
 
     /// Closes a present list after its items were appended to `items`.
@@ -111,8 +121,17 @@ impl ListColumns {
     }
 
     fn finish(&mut self) -> ListArray {
-        let item = Arc::new(Field::new("item", data_type(Kind::Struct(self.items.fields)), true));
+        let item = Arc::new(Field::new(
+            "item",
+            data_type(Kind::Struct(self.items.fields)),
+            true,
+        ));
         let offsets = OffsetBuffer::new(std::mem::replace(&mut self.offsets, vec![0]).into());
-        ListArray::new(item, offsets, Arc::new(self.items.finish()), self.validity.finish())
+        ListArray::new(
+            item,
+            offsets,
+            Arc::new(self.items.finish()),
+            self.validity.finish(),
+        )
     }
 }

@@ -68,12 +68,18 @@ pub struct Decoder {
 
 impl std::fmt::Debug for Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decoder").field("rows", &self.rows).finish_non_exhaustive()
+        f.debug_struct("Decoder")
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
     }
 }
 
 fn last<'a>(entries: &'a Entries<'a>, key: &str) -> Option<&'a RawValue> {
-    entries.iter().rev().find(|(k, _)| k.0 == key).map(|(_, v)| *v)
+    entries
+        .iter()
+        .rev()
+        .find(|(k, _)| k.0 == key)
+        .map(|(_, v)| *v)
 }
 
 /// The text of a JSON string literal, unescaped; `None` if `raw` is not a valid string.
@@ -366,8 +372,14 @@ mod tests {
     #[test]
     fn refused_records_leave_no_trace() {
         let mut d = Decoder::new(Arc::new(DedupSet::default()));
-        for bad in [&b"[1]"[..], b"{\"eventName\":\"x\"}", b"{\"eventTime\":\"soon\"}",
-            b"{\"eventTime\":5}", b"\xff\xfe", b"{\"eventTime\":\"2024-01-01T00:00:00Z\""] {
+        for bad in [
+            &b"[1]"[..],
+            b"{\"eventName\":\"x\"}",
+            b"{\"eventTime\":\"soon\"}",
+            b"{\"eventTime\":5}",
+            b"\xff\xfe",
+            b"{\"eventTime\":\"2024-01-01T00:00:00Z\"",
+        ] {
             assert!(d.append(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         assert!(d.take_batch().is_none());
@@ -390,8 +402,12 @@ mod tests {
     #[test]
     fn partitions_follow_region_and_utc_day() {
         let mut d = Decoder::new(Arc::new(DedupSet::default()));
-        d.append(br#"{"eventTime":"2024-01-02T23:30:00-02:00","awsRegion":"../../x"}"#).unwrap();
+        d.append(br#"{"eventTime":"2024-01-02T23:30:00-02:00","awsRegion":"../../x"}"#)
+            .unwrap();
         let b = d.take_batch().unwrap();
-        assert_eq!(b.partitions[0].relative_dir(), "region=%2E%2E%2F%2E%2E%2Fx/date=2024-01-03");
+        assert_eq!(
+            b.partitions[0].relative_dir(),
+            "region=%2E%2E%2F%2E%2E%2Fx/date=2024-01-03"
+        );
     }
 }

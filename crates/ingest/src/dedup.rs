@@ -17,7 +17,9 @@ pub struct DedupSet {
 
 impl Default for DedupSet {
     fn default() -> Self {
-        Self { shards: (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect() }
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
+        }
     }
 }
 

@@ -7,13 +7,19 @@ use std::path::{Path, PathBuf};
 pub enum IngestError {
     /// Reading or writing a file of the lake, or listing a source, failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A source named on the command line does not exist or matches nothing.
     #[error("{0}: no such file, folder or glob match")]
     MissingSource(String),
     /// A glob pattern is malformed.
     #[error("bad glob pattern {pattern}: {source}")]
-    Glob { pattern: String, source: glob::PatternError },
+    Glob {
+        pattern: String,
+        source: glob::PatternError,
+    },
     /// Building or sorting Arrow data failed.
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
@@ -27,6 +33,9 @@ pub enum IngestError {
 
 impl IngestError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        IngestError::Io { path: path.to_path_buf(), source }
+        IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

@@ -31,9 +31,18 @@ impl QuarantinedRecord {
     pub fn new(source: &Path, record: u64, reason: String, bytes: &[u8]) -> Self {
         let (raw, raw_base64) = match std::str::from_utf8(bytes) {
             Ok(s) => (Some(s.to_string()), None),
-            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(bytes))),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
         };
-        Self { source: source.display().to_string(), record, reason, raw, raw_base64 }
+        Self {
+            source: source.display().to_string(),
+            record,
+            reason,
+            raw,
+            raw_base64,
+        }
     }
 }
 
@@ -48,7 +57,11 @@ pub struct QuarantineFile {
 impl QuarantineFile {
     /// A quarantine file at `path` (not created until needed).
     pub fn new(path: PathBuf) -> Self {
-        Self { path, out: None, count: 0 }
+        Self {
+            path,
+            out: None,
+            count: 0,
+        }
     }
 
     /// Writes one record.
@@ -71,8 +84,11 @@ impl QuarantineFile {
     /// Flushes and syncs; returns the path and count if anything was written.
     pub fn finish(self) -> Result<Option<(PathBuf, u64)>, IngestError> {
         let Some(out) = self.out else { return Ok(None) };
-        let file = out.into_inner().map_err(|e| IngestError::io(&self.path, e.into_error()))?;
-        file.sync_all().map_err(|e| IngestError::io(&self.path, e))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| IngestError::io(&self.path, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| IngestError::io(&self.path, e))?;
         Ok(Some((self.path, self.count)))
     }
 }

@@ -35,11 +35,19 @@ pub struct Opened<'a> {
 /// Opens `path`, adding every byte read from disk to `bytes_read`.
 pub fn open<'a>(path: &Path, bytes_read: &'a AtomicU64) -> io::Result<Opened<'a>> {
     let file = File::open(path)?;
-    let mut buffered =
-        BufReader::with_capacity(READ_BUFFER, Counting { inner: file, counter: bytes_read });
+    let mut buffered = BufReader::with_capacity(
+        READ_BUFFER,
+        Counting {
+            inner: file,
+            counter: bytes_read,
+        },
+    );
     let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read> =
-        if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
     Ok(Opened { reader, gzip })
 }
 

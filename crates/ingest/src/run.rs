@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use trawl_lake::{Lake, PartitionKey};
@@ -34,8 +34,13 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self { threads, memory_budget: 256 << 20 }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            threads,
+            memory_budget: 256 << 20,
+        }
     }
 }
 
@@ -137,7 +142,13 @@ struct FileReport {
 pub fn new_run_id() -> String {
     let now = chrono::Utc::now();
     let salt = xxhash_rust::xxh3::xxh3_64(
-        format!("{}-{}-{:?}", now.timestamp_nanos_opt().unwrap_or_default(), std::process::id(), std::thread::current().id()).as_bytes(),
+        format!(
+            "{}-{}-{:?}",
+            now.timestamp_nanos_opt().unwrap_or_default(),
+            std::process::id(),
+            std::thread::current().id()
+        )
+        .as_bytes(),
     );
     format!("{}-{:08x}", now.format("%Y%m%dT%H%M%SZ"), salt as u32)
 }
@@ -153,8 +164,12 @@ pub fn ingest(
     let run_id = new_run_id();
     let staging = lake.staging_dir(&run_id);
     std::fs::create_dir_all(&staging).map_err(|e| IngestError::io(&staging, e))?;
-    progress.files_total.store(listing.files.len() as u64, Ordering::Relaxed);
-    progress.bytes_total.store(listing.total_bytes(), Ordering::Relaxed);
+    progress
+        .files_total
+        .store(listing.files.len() as u64, Ordering::Relaxed);
+    progress
+        .bytes_total
+        .store(listing.total_bytes(), Ordering::Relaxed);
 
     let result = write_staged(lake, &listing, &run_id, &staging, options, progress);
     let outcome = result.and_then(|mut summary| {
@@ -211,7 +226,11 @@ fn write_staged(
         }
         drop(tx);
 
-        let mut writer = PartitionWriter::new(staging.join("table"), run_id.to_string(), options.memory_budget);
+        let mut writer = PartitionWriter::new(
+            staging.join("table"),
+            run_id.to_string(),
+            options.memory_budget,
+        );
         let mut quarantine = QuarantineFile::new(staging.join("quarantine.jsonl"));
         let mut summary = Summary::default();
         let mut failure = None;
@@ -334,9 +353,13 @@ fn read_file(
                 }
                 Err(e) => quarantine(&mut report, tx, index, e.to_string(), bytes),
             },
-            Piece::Broken { bytes, reason } => {
-                quarantine(&mut report, tx, index, format!("invalid JSON: {reason}"), bytes)
-            }
+            Piece::Broken { bytes, reason } => quarantine(
+                &mut report,
+                tx,
+                index,
+                format!("invalid JSON: {reason}"),
+                bytes,
+            ),
         }
         if decoder.rows() >= BATCH_ROWS {
             if let Some(rows) = decoder.take_batch() {
@@ -348,7 +371,13 @@ fn read_file(
     report
 }
 
-fn quarantine(report: &mut FileReport, tx: &SyncSender<Message>, index: u64, reason: String, bytes: &[u8]) {
+fn quarantine(
+    report: &mut FileReport,
+    tx: &SyncSender<Message>,
+    index: u64,
+    reason: String,
+    bytes: &[u8],
+) {
     report.quarantined += 1;
     if report.examples.len() < EXAMPLES_PER_FILE {
         report.examples.push((index, reason.clone()));
@@ -358,7 +387,12 @@ fn quarantine(report: &mut FileReport, tx: &SyncSender<Message>, index: u64, rea
 }
 
 /// Moves the staged files into the table and the quarantine into `_trawl/quarantine/`.
-fn publish(lake: &Lake, staging: &Path, run_id: &str, summary: &mut Summary) -> Result<(), IngestError> {
+fn publish(
+    lake: &Lake,
+    staging: &Path,
+    run_id: &str,
+    summary: &mut Summary,
+) -> Result<(), IngestError> {
     let _ = staging;
     let mut dirs = BTreeSet::new();
     for file in std::mem::take(&mut summary.staged) {
@@ -384,5 +418,7 @@ fn publish(lake: &Lake, staging: &Path, run_id: &str, summary: &mut Summary) -> 
 
 /// Makes a directory's new entries durable.
 fn sync_dir(dir: &Path) -> Result<(), IngestError> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| IngestError::io(dir, e))
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| IngestError::io(dir, e))
 }

@@ -38,15 +38,24 @@ impl Listing {
     }
 }
 
-const JSON_SUFFIXES: &[&str] =
-    &[".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"];
+const JSON_SUFFIXES: &[&str] = &[
+    ".json",
+    ".json.gz",
+    ".jsonl",
+    ".jsonl.gz",
+    ".ndjson",
+    ".ndjson.gz",
+];
 
 fn is_digest(path: &Path) -> bool {
-    path.components().any(|c| c.as_os_str() == "CloudTrail-Digest")
+    path.components()
+        .any(|c| c.as_os_str() == "CloudTrail-Digest")
 }
 
 fn looks_like_json(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase());
     name.is_some_and(|n| JSON_SUFFIXES.iter().any(|s| n.ends_with(s)))
 }
 
@@ -64,8 +73,10 @@ pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
     let mut listing = Listing::default();
     for source in sources {
         if is_glob(source) && !Path::new(source).exists() {
-            let paths = glob::glob(source)
-                .map_err(|e| IngestError::Glob { pattern: source.clone(), source: e })?;
+            let paths = glob::glob(source).map_err(|e| IngestError::Glob {
+                pattern: source.clone(),
+                source: e,
+            })?;
             let mut matched = false;
             for entry in paths {
                 let path = entry.map_err(|e| {
@@ -106,7 +117,10 @@ fn add_path(path: &Path, named: bool, listing: &mut Listing) -> Result<(), Inges
             IngestError::io(&p, e.into())
         })?;
         if entry.file_type().is_file() {
-            let size = entry.metadata().map_err(|e| IngestError::io(entry.path(), e.into()))?.len();
+            let size = entry
+                .metadata()
+                .map_err(|e| IngestError::io(entry.path(), e.into()))?
+                .len();
             add_file(entry.into_path(), size, false, listing);
         }
     }
@@ -144,12 +158,19 @@ mod tests {
         std::fs::write(dir.path().join("_manifest.json"), b"x").unwrap();
 
         let l = list(&[dir.path().to_string_lossy().into_owned()]).unwrap();
-        let names: Vec<_> = l.files.iter().map(|f| f.path.file_name().unwrap()).collect();
+        let names: Vec<_> = l
+            .files
+            .iter()
+            .map(|f| f.path.file_name().unwrap())
+            .collect();
         assert_eq!(names, ["a.json.gz", "b.json"]);
         assert_eq!((l.digests_skipped, l.others_skipped), (1, 1));
 
         let pattern = format!("{}/**/*.json.gz", dir.path().display());
         assert_eq!(list(&[pattern]).unwrap().files.len(), 1);
-        assert!(matches!(list(&["/no/such/dir".into()]), Err(IngestError::MissingSource(_))));
+        assert!(matches!(
+            list(&["/no/such/dir".into()]),
+            Err(IngestError::MissingSource(_))
+        ));
     }
 }

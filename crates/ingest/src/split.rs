@@ -115,7 +115,9 @@ impl<R: Read> RecordSplitter<R> {
         }
         if self.end == self.buf.len() {
             if self.buf.len() >= MAX_RECORD_BYTES + READ_CHUNK {
-                return Err(SplitError::TooLarge { offset: self.consumed });
+                return Err(SplitError::TooLarge {
+                    offset: self.consumed,
+                });
             }
             self.buf.resize(self.buf.len() * 2, 0);
         }
@@ -200,8 +202,10 @@ impl<R: Read> RecordSplitter<R> {
                 }
                 let c = window[0];
                 if scalar {
-                    if matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b',' | b']' | b'}' | b'{' | b'[')
-                        && pos > 0
+                    if matches!(
+                        c,
+                        b' ' | b'\n' | b'\r' | b'\t' | b',' | b']' | b'}' | b'{' | b'['
+                    ) && pos > 0
                     {
                         return Ok(Scan::Complete(pos));
                     }
@@ -222,10 +226,16 @@ impl<R: Read> RecordSplitter<R> {
                 }
             }
             if pos > MAX_RECORD_BYTES {
-                return Err(SplitError::TooLarge { offset: self.consumed });
+                return Err(SplitError::TooLarge {
+                    offset: self.consumed,
+                });
             }
             if !self.fill()? {
-                return Ok(if scalar && pos > 0 { Scan::Complete(pos) } else { Scan::Eof });
+                return Ok(if scalar && pos > 0 {
+                    Scan::Complete(pos)
+                } else {
+                    Scan::Eof
+                });
             }
         }
     }
@@ -259,7 +269,10 @@ impl<R: Read> RecordSplitter<R> {
     }
 
     fn structure(&self, reason: &'static str) -> SplitError {
-        SplitError::Structure { offset: self.consumed, reason }
+        SplitError::Structure {
+            offset: self.consumed,
+            reason,
+        }
     }
 
     /// The next piece, or `None` at the end of the stream.
@@ -286,8 +299,11 @@ impl<R: Read> RecordSplitter<R> {
                 State::InArray { wrapped } => match c {
                     b']' => {
                         self.advance(1);
-                        self.state =
-                            if wrapped { State::AfterWrappedArray } else { State::TopLevel };
+                        self.state = if wrapped {
+                            State::AfterWrappedArray
+                        } else {
+                            State::TopLevel
+                        };
                     }
                     b',' => self.advance(1),
                     _ => return self.array_element(),
@@ -314,13 +330,19 @@ impl<R: Read> RecordSplitter<R> {
             Scan::Complete(n) => (n, None),
             // Resume after the line break: the next line may be a good record.
             Scan::LineBreakInString(n) => (n + 1, Some("line break inside a string")),
-            Scan::Eof => (self.end - self.start, Some("the file ends inside this record")),
+            Scan::Eof => (
+                self.end - self.start,
+                Some("the file ends inside this record"),
+            ),
         };
         let from = self.start;
         self.advance(len);
         let bytes = &self.buf[from..from + len];
         Ok(Some(match broken {
-            None => Piece::Record { bytes, top_level: true },
+            None => Piece::Record {
+                bytes,
+                top_level: true,
+            },
             Some(reason) => Piece::Broken { bytes, reason },
         }))
     }
@@ -330,7 +352,10 @@ impl<R: Read> RecordSplitter<R> {
             Scan::Complete(len) => {
                 let from = self.start;
                 self.advance(len);
-                Ok(Some(Piece::Record { bytes: &self.buf[from..from + len], top_level: false }))
+                Ok(Some(Piece::Record {
+                    bytes: &self.buf[from..from + len],
+                    top_level: false,
+                }))
             }
             Scan::LineBreakInString(n) => {
                 self.advance(n);
@@ -394,9 +419,10 @@ mod tests {
                 Ok(Some(Piece::Record { bytes, .. })) => {
                     out.push(String::from_utf8_lossy(bytes).into_owned())
                 }
-                Ok(Some(Piece::Broken { bytes, reason })) => {
-                    out.push(format!("BROKEN({reason}): {}", String::from_utf8_lossy(bytes)))
-                }
+                Ok(Some(Piece::Broken { bytes, reason })) => out.push(format!(
+                    "BROKEN({reason}): {}",
+                    String::from_utf8_lossy(bytes)
+                )),
                 Ok(None) => return (out, None),
                 Err(e) => return (out, Some(e.to_string())),
             }
@@ -420,8 +446,10 @@ mod tests {
 
     #[test]
     fn concatenated_wrappers_and_empty_records() {
-        let (r, e) = split(br#"{"Records":[{"a":1}]}{"Records":[]}
-{"Records":[{"b":2}]}"#);
+        let (r, e) = split(
+            br#"{"Records":[{"a":1}]}{"Records":[]}
+{"Records":[{"b":2}]}"#,
+        );
         assert_eq!(r, [r#"{"a":1}"#, r#"{"b":2}"#]);
         assert_eq!(e, None);
     }

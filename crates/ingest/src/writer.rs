@@ -14,8 +14,8 @@ use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, sort_to_indices, take, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use trawl_lake::PartitionKey;
 use trawl_lake::schema::{self, SORT_COLUMN, UNMAPPED_COLUMN};
@@ -43,7 +43,9 @@ pub fn writer_properties() -> WriterProperties {
     let schema = schema::file_schema();
     let sort_index = schema.index_of(SORT_COLUMN).expect("sort column exists");
     let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("valid level"),
+        ))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("trawl {}", env!("CARGO_PKG_VERSION")))
@@ -88,7 +90,9 @@ pub struct PartitionWriter {
 
 impl std::fmt::Debug for PartitionWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PartitionWriter").field("staging", &self.staging).finish_non_exhaustive()
+        f.debug_struct("PartitionWriter")
+            .field("staging", &self.staging)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,7 +113,11 @@ impl PartitionWriter {
 
     /// Takes the rows of a decoded batch, writing files when the budget is exceeded.
     pub fn push(&mut self, decoded: DecodedBatch) -> Result<(), IngestError> {
-        let DecodedBatch { batch, partition_of_row, partitions } = decoded;
+        let DecodedBatch {
+            batch,
+            partition_of_row,
+            partitions,
+        } = decoded;
         if partitions.len() == 1 {
             self.hold(partitions.into_iter().next().expect("one partition"), batch);
         } else {
@@ -143,12 +151,18 @@ impl PartitionWriter {
     }
 
     fn flush(&mut self, key: &PartitionKey) -> Result<(), IngestError> {
-        let Some(p) = self.pending.remove(key) else { return Ok(()) };
+        let Some(p) = self.pending.remove(key) else {
+            return Ok(());
+        };
         self.held_bytes -= p.bytes;
         let sorted = sort_by_event_time(&p.batches)?;
         let dir = self.staging.join(key.relative_dir());
         std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
-        let path = dir.join(format!("{}-{:05}.parquet", self.file_prefix, self.written.len()));
+        let path = dir.join(format!(
+            "{}-{:05}.parquet",
+            self.file_prefix,
+            self.written.len()
+        ));
         write_parquet(&path, &sorted, self.props.clone())?;
         self.written.push(StagedFile {
             path,
@@ -174,12 +188,20 @@ fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, IngestErro
     let all = concat_batches(&schema, batches)?;
     let time = all.column(schema.index_of(SORT_COLUMN).expect("sort column exists"));
     let order = sort_to_indices(time, None, None)?;
-    let columns = all.columns().iter().map(|c| take(c, &order, None)).collect::<Result<_, _>>()?;
+    let columns = all
+        .columns()
+        .iter()
+        .map(|c| take(c, &order, None))
+        .collect::<Result<_, _>>()?;
     Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
 }
 
 /// Writes one batch as a complete Parquet file (footer included) and syncs it to disk.
-pub fn write_parquet(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Result<(), IngestError> {
+pub fn write_parquet(
+    path: &Path,
+    batch: &RecordBatch,
+    props: WriterProperties,
+) -> Result<(), IngestError> {
     let file = File::create(path).map_err(|e| IngestError::io(path, e))?;
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
     writer.write(batch)?;

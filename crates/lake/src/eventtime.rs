@@ -70,7 +70,9 @@ pub fn parse(text: &str) -> Option<i64> {
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
 }
 
 /// CloudTrail's own form of an instant: `YYYY-MM-DDTHH:MM:SSZ`, with `.ffffff` only when the
@@ -119,24 +121,44 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_instant() {
-        for bad in ["", "yesterday", "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z",
-            "2024-03-11T25:00:00Z", "2024-03-11T08:15:02Q", "2024-03-11T08:15:02.Z",
-            "2024-03-11T08:15:02+5"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2024-03-11T25:00:00Z",
+            "2024-03-11T08:15:02Q",
+            "2024-03-11T08:15:02.Z",
+            "2024-03-11T08:15:02+5",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn canonical_form_round_trips() {
-        for s in ["1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2024-03-11T08:15:02.500000Z"] {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2024-03-11T08:15:02.500000Z",
+        ] {
             assert_eq!(format_canonical(p(s)), s);
         }
     }
 
     #[test]
     fn days_split_at_utc_midnight() {
-        assert_eq!(format_day(epoch_day(p("2024-03-11T23:59:59Z"))), "2024-03-11");
-        assert_eq!(format_day(epoch_day(p("2024-03-12T00:30:00+01:00"))), "2024-03-11");
-        assert_eq!(format_day(epoch_day(p("1969-12-31T23:00:00Z"))), "1969-12-31");
+        assert_eq!(
+            format_day(epoch_day(p("2024-03-11T23:59:59Z"))),
+            "2024-03-11"
+        );
+        assert_eq!(
+            format_day(epoch_day(p("2024-03-12T00:30:00+01:00"))),
+            "2024-03-11"
+        );
+        assert_eq!(
+            format_day(epoch_day(p("1969-12-31T23:00:00Z"))),
+            "1969-12-31"
+        );
     }
 }

@@ -86,7 +86,10 @@ pub fn minify_into(raw: &str, out: &mut String) {
 
 /// `raw` with insignificant white space removed; borrows when there is none to remove.
 pub fn minify(raw: &str) -> Cow<'_, str> {
-    if !raw.bytes().any(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t')) {
+    if !raw
+        .bytes()
+        .any(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+    {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
@@ -126,9 +129,13 @@ mod tests {
 
     #[test]
     fn minify_keeps_strings_and_numbers_exact() {
-        let raw = "{ \"a b\" : [ 1.10 , 123456789012345678901234567890 ],\n \"c\\\" d\": \"x\\ty\" }";
+        let raw =
+            "{ \"a b\" : [ 1.10 , 123456789012345678901234567890 ],\n \"c\\\" d\": \"x\\ty\" }";
         let m = minify(raw);
-        assert_eq!(m, "{\"a b\":[1.10,123456789012345678901234567890],\"c\\\" d\":\"x\\ty\"}");
+        assert_eq!(
+            m,
+            "{\"a b\":[1.10,123456789012345678901234567890],\"c\\\" d\":\"x\\ty\"}"
+        );
         let a: serde_json::Value = serde_json::from_str(raw).unwrap();
         let b: serde_json::Value = serde_json::from_str(&m).unwrap();
         assert_eq!(a, b);
@@ -136,7 +143,12 @@ mod tests {
 
     #[test]
     fn push_string_round_trips_through_a_parser() {
-        for s in ["plain", "quote \" back \\ slash", "ctl \u{1} \n \t", "ünï €"] {
+        for s in [
+            "plain",
+            "quote \" back \\ slash",
+            "ctl \u{1} \n \t",
+            "ünï €",
+        ] {
             let mut out = String::new();
             push_string(s, &mut out);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);

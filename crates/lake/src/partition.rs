@@ -28,7 +28,10 @@ impl PartitionKey {
             Some(r) if !r.is_empty() => escape_value(r).into_owned(),
             _ => DEFAULT_PARTITION.to_string(),
         };
-        Self { region_dir, day: eventtime::epoch_day(event_time_micros) }
+        Self {
+            region_dir,
+            day: eventtime::epoch_day(event_time_micros),
+        }
     }
 
     /// The folder below the table root, `region=…/date=…`.
@@ -39,7 +42,12 @@ impl PartitionKey {
 
 impl fmt::Display for PartitionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "region={}/date={}", self.region_dir, eventtime::format_day(self.day))
+        write!(
+            f,
+            "region={}/date={}",
+            self.region_dir,
+            eventtime::format_day(self.day)
+        )
     }
 }
 
@@ -92,16 +100,34 @@ mod tests {
 
     #[test]
     fn real_regions_stay_readable() {
-        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1"] {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-northwest-1",
+        ] {
             assert_eq!(escape_value(r), r);
         }
     }
 
     #[test]
     fn hostile_regions_become_one_component() {
-        for r in ["../../../x", "a/b=c", "..", ".", "%2F", "a\\b", "x\0y", "ü", " "] {
+        for r in [
+            "../../../x",
+            "a/b=c",
+            "..",
+            ".",
+            "%2F",
+            "a\\b",
+            "x\0y",
+            "ü",
+            " ",
+        ] {
             let e = escape_value(r);
-            assert!(!e.contains('/') && !e.contains('\\') && !e.contains('='), "{r} -> {e}");
+            assert!(
+                !e.contains('/') && !e.contains('\\') && !e.contains('='),
+                "{r} -> {e}"
+            );
             assert!(e != "." && e != "..", "{r} -> {e}");
             assert_eq!(unescape_value(&e), r);
         }
@@ -110,7 +136,10 @@ mod tests {
     #[test]
     fn missing_region_uses_hive_default() {
         let k = PartitionKey::new(None, 0);
-        assert_eq!(k.relative_dir(), "region=__HIVE_DEFAULT_PARTITION__/date=1970-01-01");
+        assert_eq!(
+            k.relative_dir(),
+            "region=__HIVE_DEFAULT_PARTITION__/date=1970-01-01"
+        );
         assert_eq!(PartitionKey::new(Some(""), 0).region_dir, DEFAULT_PARTITION);
     }
 }

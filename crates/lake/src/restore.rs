@@ -14,19 +14,26 @@ use arrow::array::{
 use arrow::datatypes::{DataType, TimeUnit};
 use serde_json::value::RawValue;
 
+use crate::eventtime;
 use crate::json_text::{Entries, Key, object_entries, push_string};
 use crate::schema::{FieldDef, Kind, RECORD, UNMAPPED_COLUMN};
-use crate::eventtime;
 
 /// Why a batch cannot be turned back into records.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     /// A column exists with a type the lake never writes.
     #[error("column `{column}` has type {found}, not the lake's {expected}")]
-    ColumnType { column: String, found: DataType, expected: DataType },
+    ColumnType {
+        column: String,
+        found: DataType,
+        expected: DataType,
+    },
     /// The `unmapped` value of a row is not a JSON object.
     #[error("row {row}: the `unmapped` column is not a JSON object: {source}")]
-    Unmapped { row: usize, source: serde_json::Error },
+    Unmapped {
+        row: usize,
+        source: serde_json::Error,
+    },
 }
 
 /// Turns rows of a batch read from the lake into CloudTrail records.
@@ -100,7 +107,9 @@ fn write_object(
             (Some((_, raw)), Some(Column::Struct(_, children)))
                 if raw.get().starts_with('{') && matches!(def.kind, Kind::Struct(_)) =>
             {
-                let Kind::Struct(sub) = def.kind else { unreachable!("guarded above") };
+                let Kind::Struct(sub) = def.kind else {
+                    unreachable!("guarded above")
+                };
                 let nested = parse_patch(raw.get())?;
                 key(def.key, out);
                 write_object(sub, children, row, Some(&nested), out)?;
@@ -162,7 +171,11 @@ enum Column<'a> {
 }
 
 fn type_error(name: &str, found: &DataType, expected: DataType) -> RestoreError {
-    RestoreError::ColumnType { column: name.to_string(), found: found.clone(), expected }
+    RestoreError::ColumnType {
+        column: name.to_string(),
+        found: found.clone(),
+        expected,
+    }
 }
 
 fn bind_children<'a>(
@@ -173,7 +186,9 @@ fn bind_children<'a>(
         .iter()
         .map(|d| {
             let name = d.column();
-            arr.column_by_name(&name).map(|c| Column::bind(&name, d.kind, c.as_ref())).transpose()
+            arr.column_by_name(&name)
+                .map(|c| Column::bind(&name, d.kind, c.as_ref()))
+                .transpose()
         })
         .collect()
 }
@@ -193,9 +208,10 @@ impl<'a> Column<'a> {
             }
             (Kind::StructList(fields), DataType::List(_)) => {
                 let list = array.as_list::<i32>();
-                let values = list.values().as_struct_opt().ok_or_else(|| {
-                    type_error(name, array.data_type(), expected())
-                })?;
+                let values = list
+                    .values()
+                    .as_struct_opt()
+                    .ok_or_else(|| type_error(name, array.data_type(), expected()))?;
                 Column::List(list, fields, bind_children(fields, values)?)
             }
             (_, other) => return Err(type_error(name, other, expected())),
@@ -212,16 +228,27 @@ impl<'a> Column<'a> {
         }
     }
 
-    fn write_value(&self, kind: Kind, row: usize, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_value(
+        &self,
+        kind: Kind,
+        row: usize,
+        out: &mut String,
+    ) -> Result<(), serde_json::Error> {
         match self {
             Column::Text(t) => {
                 let v = t.get(row).unwrap_or_default();
-                if kind == Kind::Json { out.push_str(v) } else { push_string(v, out) }
+                if kind == Kind::Json {
+                    out.push_str(v)
+                } else {
+                    push_string(v, out)
+                }
             }
             Column::Bool(a) => out.push_str(if a.value(row) { "true" } else { "false" }),
             Column::Timestamp(a) => push_string(&eventtime::format_canonical(a.value(row)), out),
             Column::Struct(_, children) => {
-                let Kind::Struct(fields) = kind else { return Ok(()) };
+                let Kind::Struct(fields) = kind else {
+                    return Ok(());
+                };
                 write_object(fields, children, row, None, out)?;
             }
             Column::List(list, fields, children) => {

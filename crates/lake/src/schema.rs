@@ -173,11 +173,17 @@ pub fn data_type(kind: Kind) -> DataType {
 
 /// The Arrow fields of an object with known keys.
 pub fn struct_fields(fields: &[FieldDef]) -> Fields {
-    fields.iter().map(|d| Field::new(d.column(), data_type(d.kind), true)).collect()
+    fields
+        .iter()
+        .map(|d| Field::new(d.column(), data_type(d.kind), true))
+        .collect()
 }
 
 static FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let mut fields: Vec<Field> = struct_fields(RECORD).iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = struct_fields(RECORD)
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     fields.push(Field::new(UNMAPPED_COLUMN, DataType::Utf8, true));
     Arc::new(Schema::new(fields))
 });
@@ -201,7 +207,13 @@ mod tests {
     #[test]
     fn columns_are_athena_names() {
         let schema = file_schema();
-        for name in ["eventversion", "useridentity", "eventtime", "sourceipaddress", "requestid"] {
+        for name in [
+            "eventversion",
+            "useridentity",
+            "eventtime",
+            "sourceipaddress",
+            "requestid",
+        ] {
             assert!(schema.field_with_name(name).is_ok(), "{name}");
         }
         let DataType::Struct(ui) = schema.field_with_name("useridentity").unwrap().data_type()

@@ -1,0 +1,41 @@
+//! `trawl export`.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::Outcome;
+use crate::config;
+
+/// Arguments of `trawl export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only records matching this SQL predicate over the table's columns,
+    /// e.g. "eventname = 'ConsoleLogin' AND date = DATE '2024-03-11'".
+    #[arg(long = "where", value_name = "PREDICATE")]
+    pub predicate: Option<String>,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `trawl export`.
+pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
+    let lake = config::lake(lake)?;
+    let rt = super::runtime()?;
+    let count = rt.block_on(async {
+        let ctx = trawl_query::open_session(&lake).await?;
+        let mut out: Box<dyn Write> = match &args.output {
+            Some(p) => Box::new(BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            )),
+            None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        };
+        let n = trawl_query::export::export(&ctx, args.predicate.as_deref(), &mut out).await?;
+        Ok::<_, anyhow::Error>(n)
+    })?;
+    eprintln!("exported {count} record(s)");
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,15 @@
+//! Errors of the query side.
+
+/// A failure to open the lake, run a statement or write its results.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// DataFusion refused or failed the statement.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// A row could not be restored to its source record.
+    #[error("restoring records: {0}")]
+    Restore(#[from] trawl_lake::restore::RestoreError),
+    /// Writing results failed.
+    #[error("writing results: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,72 @@
+//! The DataFusion session over a lake: table `cloudtrail` (also `cloudtrail_logs`, Athena's
+//! default name) with Hive partitions `region` and `date`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::logical_expr::col;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use trawl_lake::Lake;
+use trawl_lake::schema::{self, SORT_COLUMN};
+
+use crate::QueryError;
+
+/// Names the table answers to.
+pub const TABLE_ALIASES: [&str; 2] = ["cloudtrail", "cloudtrail_logs"];
+
+/// The session's settings: pruning on, Parquet page index and statistics used.
+fn config() -> SessionConfig {
+    let mut config = SessionConfig::new().with_information_schema(true);
+    let options = config.options_mut();
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    options.execution.parquet.enable_page_index = true;
+    options.execution.parquet.pruning = true;
+    config
+}
+
+/// Opens a session over the lake at `root`. A lake without data yet gives an empty table.
+pub async fn open_session(lake: &Lake) -> Result<SessionContext, QueryError> {
+    let ctx = SessionContext::new_with_config(config());
+    register_table(&ctx, &lake.table_dir()).await?;
+    Ok(ctx)
+}
+
+async fn register_table(ctx: &SessionContext, table_dir: &Path) -> Result<(), QueryError> {
+    let file_schema = schema::file_schema();
+    let partition_cols = vec![
+        ("region".to_string(), DataType::Utf8),
+        ("date".to_string(), DataType::Date32),
+    ];
+    for name in TABLE_ALIASES {
+        if !table_dir.is_dir() {
+            let mut fields: Vec<_> = file_schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            for (n, t) in &partition_cols {
+                fields.push(datafusion::arrow::datatypes::Field::new(n, t.clone(), true));
+            }
+            let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+            continue;
+        }
+        let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(partition_cols.clone())
+            .with_file_sort_order(vec![vec![col(SORT_COLUMN).sort(true, false)]]);
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(Arc::clone(&file_schema));
+        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    }
+    Ok(())
+}
