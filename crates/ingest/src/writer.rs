@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, sort_to_indices, take, take_record_batch};
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -40,8 +40,15 @@ const NO_DICTIONARY: &[&str] = &[
 
 /// The Parquet settings of every file in the lake.
 pub fn writer_properties() -> WriterProperties {
-    let schema = schema::file_schema();
-    let sort_index = schema.index_of(SORT_COLUMN).expect("sort column exists");
+    // Parquet numbers leaf columns, so the sort column's index counts the struct leaves before it.
+    let parquet_schema = ArrowSchemaConverter::new()
+        .convert(&schema::file_schema())
+        .expect("the lake schema converts to Parquet");
+    let sort_index = parquet_schema
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == SORT_COLUMN)
+        .expect("sort column exists");
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("valid level"),
