@@ -119,10 +119,12 @@ impl Decoder {
             .and_then(|s| eventtime::parse(&s))
             .ok_or_else(|| RecordError::BadEventTime(time_raw.get().to_string()))?;
 
-        if let Some(id) = last(&entries, RECORD[EVENT_ID].key) {
-            if id.get().starts_with('"') && !self.dedup.first_sighting(text.trim().as_bytes()) {
-                return Ok(Outcome::Duplicate);
-            }
+        // Only a record with an eventID can be recognised as a second delivery. White space
+        // does not make a record different: compare the compact text.
+        let has_id =
+            last(&entries, RECORD[EVENT_ID].key).is_some_and(|id| id.get().starts_with('"'));
+        if has_id && !self.dedup.first_sighting(minify(text.trim()).as_bytes()) {
+            return Ok(Outcome::Duplicate);
         }
 
         let region = last(&entries, RECORD[AWS_REGION].key).and_then(|r| string_value(r.get()));
@@ -393,6 +395,9 @@ mod tests {
         let c = br#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"no id"}"#;
         assert_eq!(d.append(a).unwrap(), Outcome::Stored);
         assert_eq!(d.append(a).unwrap(), Outcome::Duplicate);
+        let pretty = br#"{ "eventTime": "2024-01-02T03:04:05Z",
+            "eventID": "1", "eventName": "A" }"#;
+        assert_eq!(d.append(pretty).unwrap(), Outcome::Duplicate);
         assert_eq!(d.append(b).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);

@@ -171,9 +171,9 @@ pub fn ingest(
         .bytes_total
         .store(listing.total_bytes(), Ordering::Relaxed);
 
-    let result = write_staged(lake, &listing, &run_id, &staging, options, progress);
+    let result = write_staged(&listing, &run_id, &staging, options, progress);
     let outcome = result.and_then(|mut summary| {
-        publish(lake, &staging, &run_id, &mut summary)?;
+        publish(lake, &run_id, &mut summary)?;
         Ok(summary)
     });
     // Staging holds nothing a reader can see; remove it whether or not the run succeeded.
@@ -188,14 +188,12 @@ pub fn ingest(
 }
 
 fn write_staged(
-    lake: &Lake,
     listing: &Listing,
     run_id: &str,
     staging: &Path,
     options: &IngestOptions,
     progress: &Progress,
 ) -> Result<Summary, IngestError> {
-    let _ = lake;
     let files = &listing.files;
     let next = AtomicUsize::new(0);
     let dedup = Arc::new(DedupSet::default());
@@ -335,10 +333,9 @@ fn read_file(
             Piece::Record { bytes, top_level } => match decoder.append(bytes) {
                 Ok(Outcome::Stored) => report.stored += 1,
                 Ok(Outcome::Duplicate) => report.duplicates += 1,
-                Err(e) if top_level && bytes.contains(&b'\n') => {
+                Err(_) if top_level && bytes.contains(&b'\n') => {
                     // A multi-line top-level value that does not parse: perhaps JSON Lines with
                     // a broken line. Give each line its own chance.
-                    let _ = e;
                     for line in bytes.split(|c| *c == b'\n') {
                         let line = line.trim_ascii();
                         if line.is_empty() {
@@ -361,10 +358,10 @@ fn read_file(
                 bytes,
             ),
         }
-        if decoder.rows() >= BATCH_ROWS {
-            if let Some(rows) = decoder.take_batch() {
-                let _ = tx.send(Message::Rows(rows));
-            }
+        if decoder.rows() >= BATCH_ROWS
+            && let Some(rows) = decoder.take_batch()
+        {
+            let _ = tx.send(Message::Rows(rows));
         }
     }
     progress.events.fetch_add(report.stored, Ordering::Relaxed);
@@ -387,13 +384,7 @@ fn quarantine(
 }
 
 /// Moves the staged files into the table and the quarantine into `_trawl/quarantine/`.
-fn publish(
-    lake: &Lake,
-    staging: &Path,
-    run_id: &str,
-    summary: &mut Summary,
-) -> Result<(), IngestError> {
-    let _ = staging;
+fn publish(lake: &Lake, run_id: &str, summary: &mut Summary) -> Result<(), IngestError> {
     let mut dirs = BTreeSet::new();
     for file in std::mem::take(&mut summary.staged) {
         let dir = lake.partition_dir(&file.partition);

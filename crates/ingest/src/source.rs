@@ -105,7 +105,8 @@ pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
 fn add_path(path: &Path, named: bool, listing: &mut Listing) -> Result<(), IngestError> {
     let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
     if meta.is_file() {
-        return Ok(add_file(path.to_path_buf(), meta.len(), named, listing));
+        add_file(path.to_path_buf(), meta.len(), named, listing);
+        return Ok(());
     }
     let walk = WalkDir::new(path)
         .follow_links(true)

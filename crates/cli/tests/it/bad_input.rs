@@ -21,11 +21,18 @@ fn bad_files_are_named_and_the_rest_commits() {
     let src = dir.path().join("src");
     std::fs::create_dir_all(&src).unwrap();
     let good = good_file();
-    let good_records = good.split(|c| *c == b'\n').filter(|l| !l.is_empty()).count();
+    let good_records = good
+        .split(|c| *c == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     std::fs::write(src.join("good.jsonl"), &good).unwrap();
 
     let wrapped = gz(br#"{"Records":[{"eventTime":"2024-03-11T08:00:00Z","eventID":"t1"},{"eventTime":"2024-03-11T08:00:01Z","eventID":"t2"}]}"#);
-    std::fs::write(src.join("truncated.json.gz"), &wrapped[..wrapped.len() - 12]).unwrap();
+    std::fs::write(
+        src.join("truncated.json.gz"),
+        &wrapped[..wrapped.len() - 12],
+    )
+    .unwrap();
     let mut corrupt = wrapped.clone();
     for b in corrupt.iter_mut().skip(12).take(20) {
         *b ^= 0x5a;
@@ -41,11 +48,25 @@ fn bad_files_are_named_and_the_rest_commits() {
 
     let run = trawl(&lake, &["ingest", src.to_str().unwrap()]);
     run.assert_code(3);
-    for name in ["truncated.json.gz", "corrupt.json.gz", "empty.json", "notcloudtrail.json", "mixed.jsonl"] {
-        assert!(run.stderr.contains(name), "{name} not named:\n{}", run.stderr);
+    for name in [
+        "truncated.json.gz",
+        "corrupt.json.gz",
+        "empty.json",
+        "notcloudtrail.json",
+        "mixed.jsonl",
+    ] {
+        assert!(
+            run.stderr.contains(name),
+            "{name} not named:\n{}",
+            run.stderr
+        );
     }
     assert!(!run.stderr.contains("good.jsonl"), "{}", run.stderr);
-    assert!(run.stderr.contains("eventTime \"not a time\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("eventTime \"not a time\""),
+        "{}",
+        run.stderr
+    );
 
     // Everything good was committed: the good file, and the good records of mixed.jsonl.
     let exported = export_all(&lake, None);
@@ -56,10 +77,28 @@ fn bad_files_are_named_and_the_rest_commits() {
     let q = files_below(&lake.join("_trawl/quarantine"));
     assert_eq!(q.len(), 1, "{q:?}");
     let text = std::fs::read_to_string(&q[0]).unwrap();
-    let entries: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(entries.iter().any(|e| e["raw"] == r#"{"eventTime":"not a time","eventID":"m2"}"#), "{text}");
-    assert!(entries.iter().any(|e| e["raw"].as_str().is_some_and(|r| r.starts_with("{\"broken"))), "{text}");
-    assert!(entries.iter().all(|e| e["source"].as_str().unwrap().ends_with(".json") || e["source"].as_str().unwrap().ends_with(".jsonl")));
+    let entries: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["raw"] == r#"{"eventTime":"not a time","eventID":"m2"}"#),
+        "{text}"
+    );
+    assert!(
+        entries.iter().any(|e| e["raw"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("{\"broken"))),
+        "{text}"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["source"].as_str().unwrap().ends_with(".json")
+                || e["source"].as_str().unwrap().ends_with(".jsonl"))
+    );
     // Staging is gone; nothing else was written.
     assert!(files_below(&lake.join("_trawl/staging")).is_empty());
 }
@@ -72,7 +111,11 @@ fn truncations_and_random_bytes_never_panic() {
     std::fs::create_dir_all(&src).unwrap();
     let plain = good_file();
     let wrapped = {
-        let lines: Vec<&str> = std::str::from_utf8(&plain).unwrap().lines().take(40).collect();
+        let lines: Vec<&str> = std::str::from_utf8(&plain)
+            .unwrap()
+            .lines()
+            .take(40)
+            .collect();
         format!("{{\"Records\":[{}]}}", lines.join(","))
     };
     let zipped = gz(wrapped.as_bytes());
@@ -101,7 +144,11 @@ fn truncations_and_random_bytes_never_panic() {
         }
         std::fs::write(src.join(name), bytes).unwrap();
     }
-    std::fs::write(src.join("random.json.gz"), (0..4096).map(|_| next(256) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        src.join("random.json.gz"),
+        (0..4096).map(|_| next(256) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
     let run = trawl(&lake, &["ingest", src.to_str().unwrap()]);
     assert!(run.code == 0 || run.code == 3, "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);

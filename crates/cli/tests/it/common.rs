@@ -16,15 +16,26 @@ pub struct Run {
 
 impl Run {
     pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert!(!self.stderr.contains("panicked"), "a panic reached the user:\n{}", self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "a panic reached the user:\n{}",
+            self.stderr
+        );
         self
     }
 }
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Runs `trawl` with `args` in `cwd` (so no stray trawl.toml or lake is picked up).
@@ -111,6 +122,11 @@ pub fn sql_rows(lake: &Path, sql: &str) -> Vec<Vec<String>> {
         .lines()
         .filter(|l| l.starts_with('|'))
         .skip(1)
-        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect())
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
         .collect()
 }

@@ -22,8 +22,15 @@ fn every_real_record_comes_back_equal() {
     assert_eq!(source.len(), 3409);
     let exported = export_all(&lake, None);
     let (want, got) = (multiset(source), multiset(exported));
-    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).take(3).collect();
-    assert!(missing.is_empty(), "records not given back equal, e.g.:\n{missing:#?}");
+    let missing: Vec<_> = want
+        .keys()
+        .filter(|k| !got.contains_key(*k))
+        .take(3)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "records not given back equal, e.g.:\n{missing:#?}"
+    );
     assert_eq!(want, got);
 }
 
