@@ -44,25 +44,48 @@ pub enum Outcome {
     Duplicate,
 }
 
-/// Rows decoded so far, and the partition of each.
+/// Rows of one partition, decoded so far.
 #[derive(Debug)]
 pub struct DecodedBatch {
+    /// Where the rows go.
+    pub partition: PartitionKey,
     /// The rows, in the lake's file schema.
     pub batch: RecordBatch,
-    /// For each row, an index into `partitions`.
-    pub partition_of_row: Vec<u32>,
-    /// The distinct partitions of this batch.
-    pub partitions: Vec<PartitionKey>,
 }
 
-/// Decodes records into Arrow columns.
-pub struct Decoder {
+/// The builders of one partition's rows.
+struct Rows {
     columns: Vec<ColumnBuilder>,
     unmapped: StringBuilder,
+    len: usize,
+}
+
+impl Rows {
+    fn new() -> Self {
+        Self {
+            columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
+            unmapped: StringBuilder::new(),
+            len: 0,
+        }
+    }
+
+    fn finish(&mut self) -> RecordBatch {
+        let mut arrays: Vec<_> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        arrays.push(Arc::new(self.unmapped.finish()));
+        self.len = 0;
+        RecordBatch::try_new(schema::file_schema(), arrays)
+            .expect("builders follow the file schema")
+    }
+}
+
+/// Decodes records into Arrow columns, one set of builders per partition, so rows never
+/// have to be copied to be split by partition.
+pub struct Decoder {
+    parts: Vec<(PartitionKey, Rows)>,
+    part_index: HashMap<PartitionKey, usize>,
+    /// The last record's (awsRegion, day, part): consecutive records mostly share it.
+    last_partition: Option<(String, i32, usize)>,
     rows: usize,
-    partition_of_row: Vec<u32>,
-    partitions: Vec<PartitionKey>,
-    partition_index: HashMap<PartitionKey, u32>,
     dedup: Arc<DedupSet>,
 }
 
@@ -95,17 +118,15 @@ impl Decoder {
     /// A decoder whose duplicate check is shared through `dedup`.
     pub fn new(dedup: Arc<DedupSet>) -> Self {
         Self {
-            columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
-            unmapped: StringBuilder::new(),
+            parts: Vec::new(),
+            part_index: HashMap::new(),
+            last_partition: None,
             rows: 0,
-            partition_of_row: Vec::new(),
-            partitions: Vec::new(),
-            partition_index: HashMap::new(),
             dedup,
         }
     }
 
-    /// Rows appended since the last [`Decoder::take_batch`].
+    /// Rows appended since the last [`Decoder::take_batches`].
     pub fn rows(&self) -> usize {
         self.rows
     }
@@ -128,36 +149,41 @@ impl Decoder {
         }
 
         let region = last(&entries, RECORD[AWS_REGION].key).and_then(|r| string_value(r.get()));
-        let key = PartitionKey::new(region.as_deref(), micros);
-        let next = self.partitions.len() as u32;
-        let index = *self.partition_index.entry(key).or_insert_with_key(|k| {
-            self.partitions.push(k.clone());
-            next
-        });
-        self.partition_of_row.push(index);
+        let region = region.as_deref().unwrap_or_default();
+        let day = eventtime::epoch_day(micros);
+        let part = match &self.last_partition {
+            Some((r, d, i)) if *d == day && r == region => *i,
+            _ => {
+                let key = PartitionKey::new(Some(region), micros);
+                let next = self.parts.len();
+                let part = *self.part_index.entry(key).or_insert_with_key(|k| {
+                    self.parts.push((k.clone(), Rows::new()));
+                    next
+                });
+                self.last_partition = Some((region.to_string(), day, part));
+                part
+            }
+        };
 
-        let patch = append_object(RECORD, &mut self.columns, &entries);
-        self.unmapped.append_option(patch);
+        let rows = &mut self.parts[part].1;
+        let patch = append_object(RECORD, &mut rows.columns, &entries);
+        rows.unmapped.append_option(patch);
+        rows.len += 1;
         self.rows += 1;
         Ok(Outcome::Stored)
     }
 
-    /// The rows decoded so far, or `None` if there are none; the decoder starts afresh.
-    pub fn take_batch(&mut self) -> Option<DecodedBatch> {
-        if self.rows == 0 {
-            return None;
-        }
-        let mut arrays: Vec<_> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
-        arrays.push(Arc::new(self.unmapped.finish()));
-        let batch = RecordBatch::try_new(schema::file_schema(), arrays)
-            .expect("builders follow the file schema");
+    /// The rows decoded so far, one batch per partition; the decoder starts afresh.
+    pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
         self.rows = 0;
-        self.partition_index.clear();
-        Some(DecodedBatch {
-            batch,
-            partition_of_row: std::mem::take(&mut self.partition_of_row),
-            partitions: std::mem::take(&mut self.partitions),
-        })
+        self.parts
+            .iter_mut()
+            .filter(|(_, rows)| rows.len > 0)
+            .map(|(partition, rows)| DecodedBatch {
+                partition: partition.clone(),
+                batch: rows.finish(),
+            })
+            .collect()
     }
 }
 
@@ -247,7 +273,7 @@ fn append_value(def: &FieldDef, column: &mut ColumnBuilder, raw: &str, patch: &m
             match string_value(raw).as_deref().and_then(eventtime::parse) {
                 Some(micros) => {
                     b.append_value(micros);
-                    if raw[1..raw.len() - 1] != eventtime::format_canonical(micros) {
+                    if !eventtime::is_canonical_whole_second(&raw[1..raw.len() - 1]) {
                         patch.add(def.key, raw);
                     }
                 }
@@ -327,7 +353,9 @@ mod tests {
         for r in records {
             d.append(r.as_bytes()).unwrap();
         }
-        let batch = d.take_batch().unwrap().batch;
+        let mut batches = d.take_batches();
+        assert_eq!(batches.len(), 1);
+        let batch = batches.pop().unwrap().batch;
         let w = RecordWriter::new(&batch).unwrap();
         (0..batch.num_rows())
             .map(|i| {
@@ -353,7 +381,7 @@ mod tests {
     #[test]
     fn odd_records_come_back_equal() {
         let records = [
-            r#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"A","awsRegion":"us-east-1"}"#,
+            r#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"A","awsRegion":null}"#,
             r#"{"eventTime":"2024-01-02 03:04:05.123456789","readOnly":"true","managementEvent":1}"#,
             r#"{"eventTime":"2024-01-02T03:04:05Z","requestParameters":"a string","responseElements":null,"x-amz-id-2":[1.50,2e3],"eventId":"lower"}"#,
             r#"{"eventTime":"2024-01-02T03:04:05Z","userIdentity":{"type":"Root","sessionContext":{"attributes":{"mfaAuthenticated":false,"extra":{"k":null}}},"new":"x"}}"#,
@@ -384,7 +412,7 @@ mod tests {
         ] {
             assert!(d.append(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
-        assert!(d.take_batch().is_none());
+        assert!(d.take_batches().is_empty());
     }
 
     #[test]
@@ -401,7 +429,13 @@ mod tests {
         assert_eq!(d.append(b).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);
-        assert_eq!(d.take_batch().unwrap().batch.num_rows(), 4);
+        assert_eq!(
+            d.take_batches()
+                .iter()
+                .map(|b| b.batch.num_rows())
+                .sum::<usize>(),
+            4
+        );
     }
 
     #[test]
@@ -409,10 +443,17 @@ mod tests {
         let mut d = Decoder::new(Arc::new(DedupSet::default()));
         d.append(br#"{"eventTime":"2024-01-02T23:30:00-02:00","awsRegion":"../../x"}"#)
             .unwrap();
-        let b = d.take_batch().unwrap();
+        d.append(br#"{"eventTime":"2024-01-03T01:30:00Z","awsRegion":"../../x"}"#)
+            .unwrap();
+        d.append(br#"{"eventTime":"2024-01-03T01:30:00Z","awsRegion":"us-east-1"}"#)
+            .unwrap();
+        let b = d.take_batches();
+        assert_eq!(b.len(), 2);
         assert_eq!(
-            b.partitions[0].relative_dir(),
+            b[0].partition.relative_dir(),
             "region=%2E%2E%2F%2E%2E%2Fx/date=2024-01-03"
         );
+        assert_eq!(b[0].batch.num_rows(), 2);
+        assert!(d.take_batches().is_empty());
     }
 }

@@ -124,7 +124,7 @@ impl Summary {
 }
 
 enum Message {
-    Rows(DecodedBatch),
+    Rows(Vec<DecodedBatch>),
     Quarantine(QuarantinedRecord),
     FileDone(FileReport),
 }
@@ -208,18 +208,17 @@ fn write_staged(
             let next = &next;
             workers.push(scope.spawn(move || {
                 let mut decoder = Decoder::new(dedup);
+                let mut buffer = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let report = read_file(file, &mut decoder, &tx, progress);
+                    let report = read_file(file, &mut decoder, &mut buffer, &tx, progress);
                     progress.files_done.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Message::FileDone(report)).is_err() {
                         return;
                     }
                 }
-                if let Some(rows) = decoder.take_batch() {
-                    let _ = tx.send(Message::Rows(rows));
-                }
+                let _ = tx.send(Message::Rows(decoder.take_batches()));
             }));
         }
         drop(tx);
@@ -237,7 +236,7 @@ fn write_staged(
                 continue; // Drain so the workers can finish; the run will not commit.
             }
             let step = match message {
-                Message::Rows(rows) => writer.push(rows),
+                Message::Rows(batches) => batches.into_iter().try_for_each(|b| writer.push(b)),
                 Message::Quarantine(record) => quarantine.add(&record),
                 Message::FileDone(report) => {
                     account(&mut summary, report);
@@ -294,6 +293,7 @@ const EXAMPLES_PER_FILE: usize = 3;
 fn read_file(
     file: &SourceFile,
     decoder: &mut Decoder,
+    buffer: &mut Vec<u8>,
     tx: &SyncSender<Message>,
     progress: &Progress,
 ) -> FileReport {
@@ -313,7 +313,7 @@ fn read_file(
         }
     };
     let gzip = opened.gzip;
-    let mut splitter = RecordSplitter::new(opened.reader);
+    let mut splitter = RecordSplitter::with_buffer(opened.reader, std::mem::take(buffer));
     let mut index = 0u64;
     loop {
         let piece = match splitter.next_piece() {
@@ -358,12 +358,11 @@ fn read_file(
                 bytes,
             ),
         }
-        if decoder.rows() >= BATCH_ROWS
-            && let Some(rows) = decoder.take_batch()
-        {
-            let _ = tx.send(Message::Rows(rows));
+        if decoder.rows() >= BATCH_ROWS {
+            let _ = tx.send(Message::Rows(decoder.take_batches()));
         }
     }
+    *buffer = splitter.into_buffer();
     progress.events.fetch_add(report.stored, Ordering::Relaxed);
     report
 }

@@ -86,9 +86,18 @@ pub struct RecordSplitter<R> {
 impl<R: Read> RecordSplitter<R> {
     /// A splitter reading from `reader` (already decompressed).
     pub fn new(reader: R) -> Self {
+        Self::with_buffer(reader, Vec::new())
+    }
+
+    /// Like [`RecordSplitter::new`], reusing `buf` (from [`RecordSplitter::into_buffer`]) so a
+    /// thread reading many files allocates its buffer once.
+    pub fn with_buffer(reader: R, mut buf: Vec<u8>) -> Self {
+        if buf.len() < READ_CHUNK {
+            buf.resize(READ_CHUNK, 0);
+        }
         Self {
             reader,
-            buf: vec![0; READ_CHUNK],
+            buf,
             start: 0,
             end: 0,
             eof: false,
@@ -96,6 +105,11 @@ impl<R: Read> RecordSplitter<R> {
             state: State::TopLevel,
             at_beginning: true,
         }
+    }
+
+    /// Gives back the buffer for the next file.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Bytes of decompressed text consumed so far.

@@ -5,13 +5,13 @@
 //! sorted by `eventtime` and written as one file, so a nightly run writes a few large files per
 //! partition instead of one small file per input file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, sort_to_indices, take, take_record_batch};
+use arrow::array::RecordBatch;
+use arrow::compute::{concat_batches, sort_to_indices, take};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
@@ -84,7 +84,14 @@ struct Pending {
     bytes: usize,
 }
 
-/// Buffers rows per partition and writes them out as sorted files.
+/// A file being sorted and encoded on its own thread, and the bytes of rows it holds.
+type InFlight = (
+    std::thread::JoinHandle<Result<StagedFile, IngestError>>,
+    usize,
+);
+
+/// Buffers rows per partition and writes them out as sorted files, encoding several files at
+/// once so that decoding never waits for one file's compression.
 pub struct PartitionWriter {
     staging: PathBuf,
     file_prefix: String,
@@ -92,6 +99,9 @@ pub struct PartitionWriter {
     held_bytes: usize,
     pending: HashMap<PartitionKey, Pending>,
     props: WriterProperties,
+    files_started: usize,
+    max_in_flight: usize,
+    in_flight: VecDeque<InFlight>,
     written: Vec<StagedFile>,
 }
 
@@ -114,28 +124,36 @@ impl PartitionWriter {
             held_bytes: 0,
             pending: HashMap::new(),
             props: writer_properties(),
+            files_started: 0,
+            max_in_flight: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            in_flight: VecDeque::new(),
             written: Vec::new(),
         }
     }
 
-    /// Takes the rows of a decoded batch, writing files when the budget is exceeded.
+    fn in_flight_bytes(&self) -> usize {
+        self.in_flight.iter().map(|(_, b)| b).sum()
+    }
+
+    /// Waits for the oldest file being written.
+    fn join_oldest(&mut self) -> Result<(), IngestError> {
+        if let Some((handle, _)) = self.in_flight.pop_front() {
+            let file = handle
+                .join()
+                .map_err(|_| IngestError::Worker("a Parquet writing thread panicked".into()))??;
+            self.written.push(file);
+        }
+        Ok(())
+    }
+
+    /// Takes rows of one partition, writing files when the budget is exceeded.
     pub fn push(&mut self, decoded: DecodedBatch) -> Result<(), IngestError> {
-        let DecodedBatch {
-            batch,
-            partition_of_row,
-            partitions,
-        } = decoded;
-        if partitions.len() == 1 {
-            self.hold(partitions.into_iter().next().expect("one partition"), batch);
-        } else {
-            let mut rows: Vec<Vec<u32>> = vec![Vec::new(); partitions.len()];
-            for (row, p) in partition_of_row.iter().enumerate() {
-                rows[*p as usize].push(row as u32);
-            }
-            for (key, rows) in partitions.into_iter().zip(rows) {
-                let part = take_record_batch(&batch, &UInt32Array::from(rows))?;
-                self.hold(key, part);
-            }
+        self.hold(decoded.partition, decoded.batch);
+        while self.held_bytes + self.in_flight_bytes() > self.budget_bytes
+            && !self.in_flight.is_empty()
+            && self.held_bytes <= self.budget_bytes
+        {
+            self.join_oldest()?;
         }
         while self.held_bytes > self.budget_bytes {
             let largest = self
@@ -157,25 +175,36 @@ impl PartitionWriter {
         self.held_bytes += bytes;
     }
 
+    /// Starts writing one partition's rows as a file on its own thread.
     fn flush(&mut self, key: &PartitionKey) -> Result<(), IngestError> {
         let Some(p) = self.pending.remove(key) else {
             return Ok(());
         };
         self.held_bytes -= p.bytes;
-        let sorted = sort_by_event_time(&p.batches)?;
+        while self.in_flight.len() >= self.max_in_flight {
+            self.join_oldest()?;
+        }
         let dir = self.staging.join(key.relative_dir());
-        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
         let path = dir.join(format!(
             "{}-{:05}.parquet",
-            self.file_prefix,
-            self.written.len()
+            self.file_prefix, self.files_started
         ));
-        write_parquet(&path, &sorted, self.props.clone())?;
-        self.written.push(StagedFile {
-            path,
-            partition: key.clone(),
-            rows: sorted.num_rows() as u64,
+        self.files_started += 1;
+        let props = self.props.clone();
+        let partition = key.clone();
+        let bytes = p.bytes;
+        let handle = std::thread::spawn(move || {
+            let sorted = sort_by_event_time(&p.batches)?;
+            drop(p);
+            std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
+            write_parquet(&path, &sorted, props)?;
+            Ok(StagedFile {
+                path,
+                partition,
+                rows: sorted.num_rows() as u64,
+            })
         });
+        self.in_flight.push_back((handle, bytes));
         Ok(())
     }
 
@@ -185,6 +214,9 @@ impl PartitionWriter {
         keys.sort();
         for key in keys {
             self.flush(&key)?;
+        }
+        while !self.in_flight.is_empty() {
+            self.join_oldest()?;
         }
         Ok(self.written)
     }

@@ -88,6 +88,13 @@ pub fn format_canonical(micros: i64) -> String {
     }
 }
 
+/// Whether `text`, already read by [`parse`], is in the form [`format_canonical`] gives for a
+/// whole second (`YYYY-MM-DDTHH:MM:SSZ`); cheaper than formatting and comparing.
+pub fn is_canonical_whole_second(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 20 && b[10] == b'T' && b[19] == b'Z'
+}
+
 /// Days since 1970-01-01 of an instant, the `date` partition.
 pub fn epoch_day(micros: i64) -> i32 {
     micros.div_euclid(MICROS_PER_DAY) as i32
@@ -143,6 +150,22 @@ mod tests {
             "2024-03-11T08:15:02.500000Z",
         ] {
             assert_eq!(format_canonical(p(s)), s);
+        }
+    }
+
+    #[test]
+    fn canonical_shape_matches_formatting() {
+        for s in [
+            "2024-03-11T08:15:02Z",
+            "2024-03-11 08:15:02Z",
+            "2024-03-11T08:15:02.5Z",
+            "2024-03-11T08:15:02+00:00",
+        ] {
+            assert_eq!(
+                is_canonical_whole_second(s),
+                format_canonical(p(s)) == s,
+                "{s}"
+            );
         }
     }
 

@@ -56,45 +56,65 @@ pub fn object_entries(text: &str) -> Result<Entries<'_>, serde_json::Error> {
     Ok(entries)
 }
 
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// The offset of the first white space outside a string in `raw` (valid JSON), if any.
+///
+/// String bodies are skipped with a vectorised search for the closing quote, so long values
+/// cost little.
+fn first_insignificant_space(raw: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    let j = memchr::memchr2(b'"', b'\\', raw.get(i..)?)?;
+                    if raw[i + j] == b'\\' {
+                        i += j + 2;
+                    } else {
+                        i += j + 1;
+                        break;
+                    }
+                }
+            }
+            c if is_space(c) => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Appends `raw` (valid JSON) to `out` with the insignificant white space removed.
 ///
 /// Strings, numbers and escapes are copied byte for byte, so `1.10` stays `1.10` and large
 /// integers keep every digit, which a round trip through a parsed value would not promise.
 pub fn minify_into(raw: &str, out: &mut String) {
-    let bytes = raw.as_bytes();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut run_start = 0;
-    for (i, &c) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-        } else if c == b'"' {
-            in_string = true;
-        } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            out.push_str(&raw[run_start..i]);
-            run_start = i + 1;
-        }
+    let mut rest = raw;
+    while let Some(i) = first_insignificant_space(rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        let skip = rest.as_bytes()[i..]
+            .iter()
+            .take_while(|c| is_space(**c))
+            .count();
+        rest = &rest[i + skip..];
     }
-    out.push_str(&raw[run_start..]);
+    out.push_str(rest);
 }
 
 /// `raw` with insignificant white space removed; borrows when there is none to remove.
 pub fn minify(raw: &str) -> Cow<'_, str> {
-    if !raw
-        .bytes()
-        .any(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
-    {
-        return Cow::Borrowed(raw);
+    match first_insignificant_space(raw.as_bytes()) {
+        None => Cow::Borrowed(raw),
+        Some(i) => {
+            let mut out = String::with_capacity(raw.len());
+            out.push_str(&raw[..i]);
+            minify_into(&raw[i..], &mut out);
+            Cow::Owned(out)
+        }
     }
-    let mut out = String::with_capacity(raw.len());
-    minify_into(raw, &mut out);
-    Cow::Owned(out)
 }
 
 /// Appends `s` as a JSON string literal.

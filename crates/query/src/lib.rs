@@ -1,10 +1,18 @@
-//! SQL over a trawl lake: the DataFusion session with the `cloudtrail` table, result printing,
-//! and export of records back to their source JSON.
+//! SQL over a trawl lake: the DataFusion session with the `cloudtrail` table and the Athena /
+//! CloudTrail Lake compatibility functions, the prompt, result printing, and export of records
+//! back to their source JSON.
 
+pub mod command;
 pub mod error;
+pub mod exec;
 pub mod export;
+pub mod functions;
+pub mod helper;
+pub mod jsonpath;
 pub mod print;
+pub mod repl;
 pub mod session;
+pub mod table;
 
 pub use error::QueryError;
 pub use session::{TABLE_ALIASES, open_session};

@@ -16,6 +16,7 @@ use trawl_lake::Lake;
 use trawl_lake::schema::{self, SORT_COLUMN};
 
 use crate::QueryError;
+use crate::table::CloudTrailTable;
 
 /// Names the table answers to.
 pub const TABLE_ALIASES: [&str; 2] = ["cloudtrail", "cloudtrail_logs"];
@@ -33,7 +34,10 @@ fn config() -> SessionConfig {
 
 /// Opens a session over the lake at `root`. A lake without data yet gives an empty table.
 pub async fn open_session(lake: &Lake) -> Result<SessionContext, QueryError> {
-    let ctx = SessionContext::new_with_config(config());
+    let mut ctx = SessionContext::new_with_config(config());
+    datafusion_functions_json::register_all(&mut ctx)?;
+    // Ours after the JSON crate's: Athena's names mean Athena's semantics.
+    crate::functions::register(&ctx);
     register_table(&ctx, &lake.table_dir()).await?;
     Ok(ctx)
 }
@@ -66,7 +70,10 @@ async fn register_table(ctx: &SessionContext, table_dir: &Path) -> Result<(), Qu
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(Arc::clone(&file_schema));
-        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+        ctx.register_table(
+            name,
+            Arc::new(CloudTrailTable::new(ListingTable::try_new(config)?)),
+        )?;
     }
     Ok(())
 }

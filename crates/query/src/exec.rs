@@ -1,0 +1,78 @@
+//! Every way SQL arrives (`-c`, `-f`, stdin, the prompt, `\i`) ends here: split into
+//! statements, plan, run, print.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+
+use crate::QueryError;
+use crate::print::{PrintOptions, Printed, print_stream};
+
+/// What running one statement produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Executed {
+    /// What was printed.
+    pub printed: Printed,
+    /// How long planning, running and printing took.
+    pub elapsed: Duration,
+}
+
+/// Splits `sql` into statements (a syntax error names its line and column).
+pub fn split_statements(sql: &str) -> Result<Vec<Statement>, QueryError> {
+    let mut parser = DFParserBuilder::new(sql).build()?;
+    let statements = parser.parse_statements()?;
+    Ok(statements.into_iter().collect())
+}
+
+/// Runs one parsed statement and prints its result to `out`.
+pub async fn execute_statement<W: Write>(
+    ctx: &SessionContext,
+    statement: Statement,
+    options: &PrintOptions,
+    out: &mut W,
+) -> Result<Executed, QueryError> {
+    let started = Instant::now();
+    let plan = ctx.state().statement_to_plan(statement).await?;
+    let frame = ctx.execute_logical_plan(plan).await?;
+    let stream = frame.execute_stream().await?;
+    let printed = print_stream(stream, options, out).await?;
+    Ok(Executed {
+        printed,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Runs every statement of `sql` in order, reporting each with `report`; stops at the first
+/// error.
+pub async fn execute_sql<W: Write>(
+    ctx: &SessionContext,
+    sql: &str,
+    options: &PrintOptions,
+    out: &mut W,
+    mut report: impl FnMut(&Executed),
+) -> Result<usize, QueryError> {
+    let statements = split_statements(sql)?;
+    let n = statements.len();
+    for statement in statements {
+        let done = execute_statement(ctx, statement, options, out).await?;
+        report(&done);
+    }
+    Ok(n)
+}
+
+/// The line that follows a result: rows and time.
+pub fn footer(done: &Executed) -> String {
+    let Printed { rows, hidden } = done.printed;
+    let shown = if hidden > 0 {
+        format!(" ({} shown; \\maxrows to see more)", rows - hidden)
+    } else {
+        String::new()
+    };
+    format!(
+        "{rows} row{}{shown} in {:.3}s",
+        if rows == 1 { "" } else { "s" },
+        done.elapsed.as_secs_f64()
+    )
+}
