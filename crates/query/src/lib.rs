@@ -11,6 +11,7 @@ pub mod helper;
 pub mod jsonpath;
 pub mod print;
 pub mod repl;
+pub mod rewrite;
 pub mod session;
 pub mod table;
 

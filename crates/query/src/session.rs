@@ -38,6 +38,10 @@ pub async fn open_session(lake: &Lake) -> Result<SessionContext, QueryError> {
     datafusion_functions_json::register_all(&mut ctx)?;
     // Ours after the JSON crate's: Athena's names mean Athena's semantics.
     crate::functions::register(&ctx);
+    datafusion::execution::FunctionRegistry::register_function_rewrite(
+        &mut ctx,
+        Arc::new(crate::rewrite::BooleanTextComparison),
+    )?;
     register_table(&ctx, &lake.table_dir()).await?;
     Ok(ctx)
 }

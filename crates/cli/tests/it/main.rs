@@ -6,3 +6,4 @@ mod engines;
 mod generated;
 mod inputs;
 mod round_trip;
+mod sql;
