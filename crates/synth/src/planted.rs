@@ -105,6 +105,21 @@ fn call(rng: &mut Rng, at: &Where, who: Who, source: &str, name: &str, params: V
     Value::Object(m)
 }
 
+/// One call of each name, all from the same kind of principal with the same parameters.
+fn calls(
+    rng: &mut Rng,
+    at: &Where,
+    who: Who,
+    source: &str,
+    names: &[&str],
+    params: Value,
+) -> Vec<Value> {
+    names
+        .iter()
+        .map(|n| call(rng, at, who, source, n, params.clone()))
+        .collect()
+}
+
 fn with(mut v: Value, key: &str, value: Value) -> Value {
     v[key] = value;
     v
@@ -221,24 +236,19 @@ fn unauthorized_api_call(rng: &mut Rng, at: &Where) -> Vec<Value> {
 }
 
 fn iam_policy_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "PutUserPolicy",
-        "AttachRolePolicy",
-        "CreatePolicyVersion",
-        "DeleteGroupPolicy",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "iam.amazonaws.com",
-            n,
-            json!({"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "iam.amazonaws.com",
+        &[
+            "PutUserPolicy",
+            "AttachRolePolicy",
+            "CreatePolicyVersion",
+            "DeleteGroupPolicy",
+        ],
+        json!({"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    )
 }
 
 fn iam_read_only(rng: &mut Rng, at: &Where) -> Vec<Value> {
@@ -254,25 +264,20 @@ fn iam_read_only(rng: &mut Rng, at: &Where) -> Vec<Value> {
 }
 
 fn cloudtrail_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "StopLogging",
-        "UpdateTrail",
-        "DeleteTrail",
-        "CreateTrail",
-        "StartLogging",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "cloudtrail.amazonaws.com",
-            n,
-            json!({"name": "org-trail"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "cloudtrail.amazonaws.com",
+        &[
+            "StopLogging",
+            "UpdateTrail",
+            "DeleteTrail",
+            "CreateTrail",
+            "StartLogging",
+        ],
+        json!({"name": "org-trail"}),
+    )
 }
 
 fn cloudtrail_read_only(rng: &mut Rng, at: &Where) -> Vec<Value> {
@@ -315,177 +320,150 @@ fn kms_key_disabled(rng: &mut Rng, at: &Where) -> Vec<Value> {
 }
 
 fn s3_bucket_policy_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "PutBucketPolicy",
-        "PutBucketAcl",
-        "DeleteBucketPolicy",
-        "PutBucketCors",
-        "DeleteBucketLifecycle",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::IamUser,
-            "s3.amazonaws.com",
-            n,
-            json!({"bucketName": "public-assets", "Host": "public-assets.s3.amazonaws.com"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::IamUser,
+        "s3.amazonaws.com",
+        &[
+            "PutBucketPolicy",
+            "PutBucketAcl",
+            "DeleteBucketPolicy",
+            "PutBucketCors",
+            "DeleteBucketLifecycle",
+        ],
+        json!({"bucketName": "public-assets", "Host": "public-assets.s3.amazonaws.com"}),
+    )
 }
 
 fn config_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "StopConfigurationRecorder",
-        "DeleteDeliveryChannel",
-        "PutDeliveryChannel",
-        "PutConfigurationRecorder",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "config.amazonaws.com",
-            n,
-            json!({"configurationRecorderName": "default"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "config.amazonaws.com",
+        &[
+            "StopConfigurationRecorder",
+            "DeleteDeliveryChannel",
+            "PutDeliveryChannel",
+            "PutConfigurationRecorder",
+        ],
+        json!({"configurationRecorderName": "default"}),
+    )
 }
 
 fn security_group_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
-        "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup",
-    ]
-    .iter()
-    .map(|n| call(rng, at, Who::AssumedRole, "ec2.amazonaws.com", n, json!({"groupId": "sg-0123456789abcdef0", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}})))
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "ec2.amazonaws.com",
+        &[
+            "AuthorizeSecurityGroupIngress",
+            "AuthorizeSecurityGroupEgress",
+            "RevokeSecurityGroupIngress",
+            "RevokeSecurityGroupEgress",
+            "CreateSecurityGroup",
+            "DeleteSecurityGroup",
+        ],
+        json!({"groupId": "sg-0123456789abcdef0", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}),
+    )
 }
 
 fn nacl_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "CreateNetworkAcl",
-        "CreateNetworkAclEntry",
-        "DeleteNetworkAcl",
-        "DeleteNetworkAclEntry",
-        "ReplaceNetworkAclEntry",
-        "ReplaceNetworkAclAssociation",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "ec2.amazonaws.com",
-            n,
-            json!({"networkAclId": "acl-0abc"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "ec2.amazonaws.com",
+        &[
+            "CreateNetworkAcl",
+            "CreateNetworkAclEntry",
+            "DeleteNetworkAcl",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclEntry",
+            "ReplaceNetworkAclAssociation",
+        ],
+        json!({"networkAclId": "acl-0abc"}),
+    )
 }
 
 fn network_gateway_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "CreateCustomerGateway",
-        "DeleteCustomerGateway",
-        "AttachInternetGateway",
-        "CreateInternetGateway",
-        "DeleteInternetGateway",
-        "DetachInternetGateway",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "ec2.amazonaws.com",
-            n,
-            json!({"internetGatewayId": "igw-0abc"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "ec2.amazonaws.com",
+        &[
+            "CreateCustomerGateway",
+            "DeleteCustomerGateway",
+            "AttachInternetGateway",
+            "CreateInternetGateway",
+            "DeleteInternetGateway",
+            "DetachInternetGateway",
+        ],
+        json!({"internetGatewayId": "igw-0abc"}),
+    )
 }
 
 fn route_table_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "CreateRoute",
-        "CreateRouteTable",
-        "ReplaceRoute",
-        "ReplaceRouteTableAssociation",
-        "DeleteRouteTable",
-        "DeleteRoute",
-        "DisassociateRouteTable",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "ec2.amazonaws.com",
-            n,
-            json!({"routeTableId": "rtb-0abc", "destinationCidrBlock": "0.0.0.0/0"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "ec2.amazonaws.com",
+        &[
+            "CreateRoute",
+            "CreateRouteTable",
+            "ReplaceRoute",
+            "ReplaceRouteTableAssociation",
+            "DeleteRouteTable",
+            "DeleteRoute",
+            "DisassociateRouteTable",
+        ],
+        json!({"routeTableId": "rtb-0abc", "destinationCidrBlock": "0.0.0.0/0"}),
+    )
 }
 
 fn vpc_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "CreateVpc",
-        "DeleteVpc",
-        "ModifyVpcAttribute",
-        "AcceptVpcPeeringConnection",
-        "CreateVpcPeeringConnection",
-        "DeleteVpcPeeringConnection",
-        "RejectVpcPeeringConnection",
-        "AttachClassicLinkVpc",
-        "DetachClassicLinkVpc",
-        "DisableVpcClassicLink",
-        "EnableVpcClassicLink",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "ec2.amazonaws.com",
-            n,
-            json!({"vpcId": "vpc-0abc"}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "ec2.amazonaws.com",
+        &[
+            "CreateVpc",
+            "DeleteVpc",
+            "ModifyVpcAttribute",
+            "AcceptVpcPeeringConnection",
+            "CreateVpcPeeringConnection",
+            "DeleteVpcPeeringConnection",
+            "RejectVpcPeeringConnection",
+            "AttachClassicLinkVpc",
+            "DetachClassicLinkVpc",
+            "DisableVpcClassicLink",
+            "EnableVpcClassicLink",
+        ],
+        json!({"vpcId": "vpc-0abc"}),
+    )
 }
 
 fn organizations_change(rng: &mut Rng, at: &Where) -> Vec<Value> {
-    [
-        "CreateAccount",
-        "InviteAccountToOrganization",
-        "LeaveOrganization",
-        "AttachPolicy",
-        "DeleteOrganizationalUnit",
-        "UpdatePolicy",
-    ]
-    .iter()
-    .map(|n| {
-        call(
-            rng,
-            at,
-            Who::AssumedRole,
-            "organizations.amazonaws.com",
-            n,
-            json!({}),
-        )
-    })
-    .collect()
+    calls(
+        rng,
+        at,
+        Who::AssumedRole,
+        "organizations.amazonaws.com",
+        &[
+            "CreateAccount",
+            "InviteAccountToOrganization",
+            "LeaveOrganization",
+            "AttachPolicy",
+            "DeleteOrganizationalUnit",
+            "UpdatePolicy",
+        ],
+        json!({}),
+    )
 }
 
 fn add_permission(
