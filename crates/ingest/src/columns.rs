@@ -22,11 +22,13 @@ pub(crate) enum ColumnBuilder {
 impl ColumnBuilder {
     pub(crate) fn new(kind: Kind) -> Self {
         match kind {
-            Kind::Text | Kind::Json => ColumnBuilder::Text(StringBuilder::new()),
-            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
-            Kind::Timestamp => {
-                ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone("UTC"))
-            }
+            // Empty to start: a run over years of history holds builders for many partitions at
+            // once, and most see few rows before they are taken.
+            Kind::Text | Kind::Json => ColumnBuilder::Text(StringBuilder::with_capacity(0, 0)),
+            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(0)),
+            Kind::Timestamp => ColumnBuilder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(0).with_timezone("UTC"),
+            ),
             Kind::Struct(fields) => ColumnBuilder::Struct(StructColumns::new(fields)),
             Kind::StructList(fields) => ColumnBuilder::List(ListColumns::new(fields)),
         }

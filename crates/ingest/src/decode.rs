@@ -173,15 +173,18 @@ impl Decoder {
         Ok(Outcome::Stored)
     }
 
-    /// The rows decoded so far, one batch per partition; the decoder starts afresh.
+    /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
+    /// no builders, so memory follows the rows decoded, not the partitions seen.
     pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
         self.rows = 0;
-        self.parts
-            .iter_mut()
+        self.part_index.clear();
+        self.last_partition = None;
+        std::mem::take(&mut self.parts)
+            .into_iter()
             .filter(|(_, rows)| rows.len > 0)
-            .map(|(partition, rows)| DecodedBatch {
-                partition: partition.clone(),
+            .map(|(partition, mut rows)| DecodedBatch {
                 batch: rows.finish(),
+                partition,
             })
             .collect()
     }
