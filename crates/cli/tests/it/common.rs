@@ -130,3 +130,24 @@ pub fn sql_rows(lake: &Path, sql: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// Runs `trawl generate` into `<dir>/tree` and returns the tree and its manifest.
+pub fn generate(dir: &Path, events: u32, days: u32, seed: u32) -> (PathBuf, Value) {
+    let tree = dir.join("tree");
+    let (events, days, seed) = (events.to_string(), days.to_string(), seed.to_string());
+    let args = [
+        "generate",
+        "--out",
+        tree.to_str().unwrap(),
+        "--events",
+        &events,
+        "--days",
+        &days,
+        "--seed",
+        &seed,
+    ];
+    trawl_in(dir, &args).assert_code(0);
+    let manifest =
+        serde_json::from_slice(&std::fs::read(tree.join("_manifest.json")).unwrap()).unwrap();
+    (tree, manifest)
+}

@@ -12,24 +12,7 @@ use crate::common::*;
 fn lake_matches_the_manifest_and_parquet_is_well_made() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let tree = dir.path().join("gen");
-    trawl_in(
-        dir.path(),
-        &[
-            "generate",
-            "--out",
-            tree.to_str().unwrap(),
-            "--events",
-            "6000",
-            "--days",
-            "2",
-            "--seed",
-            "5",
-        ],
-    )
-    .assert_code(0);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(tree.join("_manifest.json")).unwrap()).unwrap();
+    let (tree, manifest) = generate(dir.path(), 6000, 2, 5);
     let run = trawl(&lake, &["ingest", "--json", tree.to_str().unwrap()]);
     run.assert_code(0);
     let s: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();

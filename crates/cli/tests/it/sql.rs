@@ -92,22 +92,7 @@ fn formats_errors_and_athena_queries() {
 fn a_time_window_reads_only_its_days() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let tree = dir.path().join("tree");
-    trawl_in(
-        dir.path(),
-        &[
-            "generate",
-            "--out",
-            tree.to_str().unwrap(),
-            "--events",
-            "3000",
-            "--days",
-            "5",
-            "--seed",
-            "3",
-        ],
-    )
-    .assert_code(0);
+    let (tree, _) = generate(dir.path(), 3000, 5, 3);
     trawl(&lake, &["ingest", tree.to_str().unwrap()]).assert_code(0);
     // The partition days whose files the scan was given, from EXPLAIN's file groups.
     let days_scanned = |sql: &str| {
