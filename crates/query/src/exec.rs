@@ -22,8 +22,11 @@ pub struct Executed {
 /// Splits `sql` into statements (a syntax error names its line and column).
 pub fn split_statements(sql: &str) -> Result<Vec<Statement>, QueryError> {
     let mut parser = DFParserBuilder::new(sql).build()?;
-    let statements = parser.parse_statements()?;
-    Ok(statements.into_iter().collect())
+    let mut statements: Vec<Statement> = parser.parse_statements()?.into_iter().collect();
+    statements
+        .iter_mut()
+        .for_each(crate::unnest::rewrite_cross_join_unnest);
+    Ok(statements)
 }
 
 /// Runs one parsed statement and prints its result to `out`.

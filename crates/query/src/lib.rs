@@ -14,6 +14,7 @@ pub mod repl;
 pub mod rewrite;
 pub mod session;
 pub mod table;
+pub mod unnest;
 
 pub use error::QueryError;
 pub use session::{TABLE_ALIASES, open_session};

@@ -79,6 +79,17 @@ fn formats_errors_and_athena_queries() {
         let run = trawl(&lake, &["sql", "--format", "csv", "-c", sql]);
         assert_eq!(run.code, 0, "{what}: {}", run.stderr);
     }
+    // Trino's lateral unnest gives one row per resource, as DataFusion's own unnest does.
+    let lateral = sql_rows(
+        &lake,
+        "SELECT count(*) FROM cloudtrail CROSS JOIN UNNEST(resources) AS t(r)",
+    );
+    let native = sql_rows(
+        &lake,
+        "SELECT count(*) FROM (SELECT unnest(resources) FROM cloudtrail)",
+    );
+    assert_eq!(lateral, native);
+    assert!(lateral[0][0].parse::<u64>().unwrap() > 1000, "{lateral:?}");
     let mfa = sql_rows(&lake, athena[0].0);
     assert!(mfa[0][0].parse::<u64>().unwrap() > 0, "{mfa:?}");
     let all = sql_rows(
