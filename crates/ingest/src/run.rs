@@ -89,8 +89,6 @@ pub struct Summary {
     pub run_id: String,
     /// Input files read to the end.
     pub files_read: u64,
-    /// Input files with a problem (listed in `problems`).
-    pub files_with_problems: u64,
     /// Digest files passed over.
     pub digests_skipped: u64,
     /// Non-JSON files in walked folders passed over.
@@ -117,6 +115,11 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Input files with a problem (each listed in `problems`).
+    pub fn files_with_problems(&self) -> usize {
+        self.problems.len()
+    }
+
     /// Whether everything given was stored (no file or record refused).
     pub fn is_complete(&self) -> bool {
         self.problems.is_empty()
@@ -271,7 +274,6 @@ fn account(summary: &mut Summary, report: FileReport) {
     summary.records_quarantined += report.quarantined;
     let empty = report.stored == 0 && report.quarantined == 0 && report.duplicates == 0;
     if report.error.is_some() || report.quarantined > 0 || empty {
-        summary.files_with_problems += 1;
         let error = if empty && report.error.is_none() {
             Some("empty file: no records".to_string())
         } else {

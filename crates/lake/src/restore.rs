@@ -15,7 +15,7 @@ use arrow::datatypes::{DataType, TimeUnit};
 use serde_json::value::RawValue;
 
 use crate::eventtime;
-use crate::json_text::{Entries, Key, object_entries, push_string};
+use crate::json_text::{Key, object_entries, push_string};
 use crate::schema::{FieldDef, Kind, RECORD, UNMAPPED_COLUMN};
 
 /// Why a batch cannot be turned back into records.
@@ -70,18 +70,14 @@ impl<'a> RecordWriter<'a> {
     /// Appends the record of `row` to `out` as one line of JSON (without the newline).
     pub fn write_row(&self, row: usize, out: &mut String) -> Result<(), RestoreError> {
         let patch = match self.unmapped.as_ref().and_then(|u| u.get(row)) {
-            Some(text) => {
-                Some(parse_patch(text).map_err(|source| RestoreError::Unmapped { row, source })?)
-            }
+            Some(text) => Some(
+                object_entries(text).map_err(|source| RestoreError::Unmapped { row, source })?,
+            ),
             None => None,
         };
         write_object(RECORD, &self.columns, row, patch.as_deref(), out)
             .map_err(|source| RestoreError::Unmapped { row, source })
     }
-}
-
-fn parse_patch(text: &str) -> Result<Entries<'_>, serde_json::Error> {
-    object_entries(text)
 }
 
 fn write_object(
@@ -110,7 +106,7 @@ fn write_object(
                 let Kind::Struct(sub) = def.kind else {
                     unreachable!("guarded above")
                 };
-                let nested = parse_patch(raw.get())?;
+                let nested = object_entries(raw.get())?;
                 key(def.key, out);
                 write_object(sub, children, row, Some(&nested), out)?;
             }

@@ -358,11 +358,7 @@ pub fn mysql_to_chrono(format: &str) -> String {
     let mut chars = format.chars();
     while let Some(c) = chars.next() {
         if c != '%' {
-            if c == '%' {
-                out.push_str("%%")
-            } else {
-                out.push(c)
-            }
+            out.push(c);
             continue;
         }
         let Some(spec) = chars.next() else {
@@ -410,16 +406,19 @@ fn date_format() -> ScalarUDF {
             a[0].as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>(),
             a[1].as_string::<i32>(),
         );
+        // The format is nearly always one literal: translate it once, not once per row.
+        let mut translated: Option<(&str, String)> = None;
         let out: StringArray = (0..ts.len())
             .map(|i| {
                 if ts.is_null(i) || fmts.is_null(i) {
                     return None;
                 }
-                Some(
-                    to_datetime(ts.value(i))?
-                        .format(&mysql_to_chrono(fmts.value(i)))
-                        .to_string(),
-                )
+                let format = fmts.value(i);
+                if translated.as_ref().is_none_or(|(f, _)| *f != format) {
+                    translated = Some((format, mysql_to_chrono(format)));
+                }
+                let (_, chrono_format) = translated.as_ref()?;
+                Some(to_datetime(ts.value(i))?.format(chrono_format).to_string())
             })
             .collect();
         output(args, Arc::new(out))

@@ -149,30 +149,33 @@ pub async fn print_stream<W: Write>(
             }
         }
         Format::Json => {
-            let mut writer = arrow_json::ArrayWriter::new(&mut *out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                writer.write(&batch).map_err(df)?;
-            }
-            writer.finish().map_err(df)?;
+            rows = write_json(stream, arrow_json::ArrayWriter::new(&mut *out)).await?;
             if rows == 0 {
                 out.write_all(b"[]")?;
             }
             out.write_all(b"\n")?;
         }
         Format::Ndjson => {
-            let mut writer = arrow_json::LineDelimitedWriter::new(&mut *out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                writer.write(&batch).map_err(df)?;
-            }
-            writer.finish().map_err(df)?;
+            rows = write_json(stream, arrow_json::LineDelimitedWriter::new(&mut *out)).await?;
         }
     }
     out.flush()?;
     Ok(Printed { rows, hidden: 0 })
+}
+
+/// Streams every batch through an arrow-json writer (array or lines); returns the row count.
+async fn write_json<W: Write, F: arrow_json::writer::JsonFormat>(
+    mut stream: SendableRecordBatchStream,
+    mut writer: arrow_json::Writer<W, F>,
+) -> Result<usize, QueryError> {
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows();
+        writer.write(&batch).map_err(df)?;
+    }
+    writer.finish().map_err(df)?;
+    Ok(rows)
 }
 
 /// CSV has no nested values: structs and lists are written as their display text.

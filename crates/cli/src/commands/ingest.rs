@@ -77,7 +77,7 @@ fn summary_json(s: &Summary) -> serde_json::Value {
     serde_json::json!({
         "run_id": s.run_id,
         "files_read": s.files_read,
-        "files_with_problems": s.files_with_problems,
+        "files_with_problems": s.files_with_problems(),
         "digests_skipped": s.digests_skipped,
         "other_files_skipped": s.others_skipped,
         "bytes_read": s.bytes_read,
@@ -97,7 +97,10 @@ fn print_summary(s: &Summary, lake: &Path) {
     println!("ingested into {} (run {})", lake.display(), s.run_id);
     println!(
         "  files:      {} read, {} with problems, {} digest and {} other files skipped",
-        s.files_read, s.files_with_problems, s.digests_skipped, s.others_skipped
+        s.files_read,
+        s.files_with_problems(),
+        s.digests_skipped,
+        s.others_skipped
     );
     println!(
         "  events:     {} written, {} duplicate deliveries dropped, {} quarantined",
