@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{export, generate, ingest, sql};
+use crate::commands::{check, ddl, export, generate, ingest, queries, query, sql};
 
 /// Keep and query AWS CloudTrail logs: a self-hosted stand-in for Athena.
 ///
@@ -17,6 +17,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub lake: Option<PathBuf>,
 
+    /// A folder of your own saved queries (`<group>/<name>.sql`; repeatable). Also
+    /// `queries = [...]` in ./trawl.toml. A query here replaces a built-in one of the same name.
+    #[arg(long = "queries", global = true, value_name = "DIR")]
+    pub queries: Vec<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,7 +31,8 @@ Exit codes:
   0  success
   1  failure (nothing was committed, or the command could not run)
   2  usage error
-  3  partial: ingest committed everything it could but refused some inputs (listed on stderr)";
+  3  partial: ingest committed everything it could but refused some inputs (listed on stderr),
+     or check found findings at or above --fail-on";
 
 /// The commands.
 #[derive(Debug, Subcommand)]
@@ -45,8 +51,29 @@ pub enum Command {
     /// Run SQL over the lake (table `cloudtrail`, also `cloudtrail_logs`).
     Sql(sql::Args),
 
+    /// List the saved queries (built-in and your own), or show one in full.
+    Queries(queries::Args),
+
+    /// Run one saved query by name, with its parameters and a time window.
+    Query(query::Args),
+
+    /// Run every detection (saved queries with a severity) over a window; report findings.
+    ///
+    /// Each row a detection returns is a finding. The summary goes to stdout (or one JSON
+    /// finding per line with --format json); the exit code is 3 when a finding is at or above
+    /// --fail-on, so a nightly `trawl ingest && trawl check` can alert.
+    #[command(after_long_help = EXIT_CODES)]
+    Check(check::Args),
+
     /// Write records back as JSON Lines, each equal to the record ingested.
     Export(export::Args),
+
+    /// Print the statements that make the lake a table in Athena, Trino, Spark or DuckDB.
+    ///
+    /// Every column with its exact type, the Hive partitions `region` and `date` (Athena:
+    /// partition projection; Trino: sync_partition_metadata; Spark: MSCK REPAIR TABLE; DuckDB:
+    /// a view over read_parquet), and `--` notes on what reads differently there.
+    Ddl(ddl::Args),
 
     /// Generate realistic CloudTrail files for demos, tests and benchmarks.
     Generate(generate::Args),

@@ -15,6 +15,8 @@ struct ConfigFile {
     lake: Option<PathBuf>,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    queries: Vec<PathBuf>,
 }
 
 /// Resolves the lake location.
@@ -34,6 +36,14 @@ pub fn lake(flag: Option<&Path>) -> anyhow::Result<Lake> {
 /// Sources listed in ./trawl.toml, used when `trawl ingest` is given none.
 pub fn configured_sources() -> anyhow::Result<Vec<String>> {
     Ok(read_config()?.sources)
+}
+
+/// Folders of the user's own saved queries: `queries = [...]` in ./trawl.toml, then each
+/// `--queries DIR` (later folders win over earlier ones and over the built-in queries).
+pub fn query_dirs(flags: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = read_config()?.queries;
+    dirs.extend_from_slice(flags);
+    Ok(dirs)
 }
 
 fn read_config() -> anyhow::Result<ConfigFile> {

@@ -4,6 +4,7 @@
 //! <lake>/cloudtrail/region=<region>/date=<YYYY-MM-DD>/<file>.parquet   the table
 //! <lake>/_trawl/staging/<run>/                                         files being written
 //! <lake>/_trawl/quarantine/<run>.jsonl                                 records that could not be stored
+//! <lake>/_trawl/check.json                                             where `check --since last` starts
 //! ```
 //! Readers list only `cloudtrail/`, and a file enters it by an atomic rename, so no reader ever
 //! sees a half-written file.
@@ -52,5 +53,10 @@ impl Lake {
     /// The folder of quarantined records.
     pub fn quarantine_dir(&self) -> PathBuf {
         self.root.join(META_DIR).join("quarantine")
+    }
+
+    /// Where `trawl check` remembers the end of its last window.
+    pub fn check_state_path(&self) -> PathBuf {
+        self.root.join(META_DIR).join("check.json")
     }
 }

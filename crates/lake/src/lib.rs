@@ -5,12 +5,16 @@
 //! and written ([`eventtime`]), and how a stored row becomes its source record again
 //! ([`restore`]). No DataFusion here, so that every tool can depend on it cheaply.
 
+pub mod check_state;
+pub mod ddl;
 pub mod eventtime;
 pub mod json_text;
 pub mod layout;
+pub mod meta_file;
 pub mod partition;
 pub mod restore;
 pub mod schema;
+pub mod time_arg;
 
 pub use layout::Lake;
 pub use partition::PartitionKey;

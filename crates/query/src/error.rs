@@ -12,4 +12,7 @@ pub enum QueryError {
     /// Writing results failed.
     #[error("writing results: {0}")]
     Io(#[from] std::io::Error),
+    /// A saved query could not be found or prepared.
+    #[error("{0}")]
+    Saved(String),
 }

@@ -12,6 +12,7 @@ pub mod jsonpath;
 pub mod print;
 pub mod repl;
 pub mod rewrite;
+pub mod saved;
 pub mod session;
 pub mod table;
 pub mod unnest;

@@ -149,10 +149,8 @@ pub async fn print_stream<W: Write>(
             }
         }
         Format::Json => {
+            // An empty result is `[]`: arrow-json's `finish` opens and closes the array.
             rows = write_json(stream, arrow_json::ArrayWriter::new(&mut *out)).await?;
-            if rows == 0 {
-                out.write_all(b"[]")?;
-            }
             out.write_all(b"\n")?;
         }
         Format::Ndjson => {

@@ -8,15 +8,19 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{Config, Editor};
 
 use crate::QueryError;
 use crate::command::{Command, HELP};
-use crate::exec::{Executed, execute_sql, footer};
+use trawl_lake::time_arg::{self, Edge};
+
+use crate::exec::{execute_statement, footer, split_statements};
 use crate::helper::{SqlHelper, column_paths};
 use crate::print::PrintOptions;
+use crate::saved::{Catalog, Window, prepare};
 
 /// Where the prompt keeps its history: the user's data folder, not the working folder.
 pub fn history_path() -> Option<PathBuf> {
@@ -29,11 +33,17 @@ struct Shell {
     options: PrintOptions,
     timing: bool,
     output: Option<(String, std::fs::File)>,
+    catalog: Catalog,
 }
 
 /// Runs the prompt until `\q` or Ctrl-D.
-pub async fn run_prompt(ctx: SessionContext, options: PrintOptions) -> Result<(), QueryError> {
+pub async fn run_prompt(
+    ctx: SessionContext,
+    options: PrintOptions,
+    catalog: Catalog,
+) -> Result<(), QueryError> {
     let mut words = vec!["cloudtrail".to_string(), "cloudtrail_logs".to_string()];
+    words.extend(catalog.names().map(String::from));
     if let Ok(t) = ctx.table_provider("cloudtrail").await {
         column_paths("", t.schema().fields(), &mut words);
     }
@@ -64,6 +74,7 @@ pub async fn run_prompt(ctx: SessionContext, options: PrintOptions) -> Result<()
         options,
         timing: true,
         output: None,
+        catalog,
     };
     loop {
         let line = tokio::task::block_in_place(|| editor.readline("trawl> "));
@@ -71,11 +82,10 @@ pub async fn run_prompt(ctx: SessionContext, options: PrintOptions) -> Result<()
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) if line.trim_start().starts_with('\\') => match line.parse::<Command>() {
                 Ok(Command::Quit) => break,
-                Ok(cmd) => {
-                    if let Err(e) = shell.command(cmd).await {
-                        eprintln!("error: {e}");
-                    }
-                }
+                Ok(cmd) => tokio::select! {
+                    result = shell.command(cmd) => if let Err(e) = result { eprintln!("error: {e}") },
+                    _ = interrupted.notified() => eprintln!("cancelled"),
+                },
                 Err(e) => eprintln!("error: {e}"),
             },
             Ok(line) => shell.run_cancellable(&line, &interrupted).await,
@@ -106,23 +116,50 @@ impl Shell {
     }
 
     async fn run(&mut self, sql: &str) -> Result<(), QueryError> {
-        let timing = self.timing;
-        let report = |done: &Executed| {
-            if timing {
-                eprintln!("{}", footer(done));
-            }
-        };
-        match &mut self.output {
+        for statement in split_statements(sql)? {
+            self.run_statement(statement).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_statement(&mut self, statement: Statement) -> Result<(), QueryError> {
+        let done = match &mut self.output {
             Some((_, file)) => {
                 let options = self.options;
-                execute_sql(&self.ctx, sql, &options, file, report).await?;
+                execute_statement(&self.ctx, statement, &options, file).await?
             }
             None => {
                 let mut out = std::io::stdout().lock();
-                execute_sql(&self.ctx, sql, &self.options, &mut out, report).await?;
+                execute_statement(&self.ctx, statement, &self.options, &mut out).await?
             }
+        };
+        if self.timing {
+            eprintln!("{}", footer(&done));
         }
         Ok(())
+    }
+
+    /// `\run NAME [k=v…]`: `since` and `until` set the window, the rest are parameters.
+    async fn run_saved(
+        &mut self,
+        name: &str,
+        args: Vec<(String, String)>,
+    ) -> Result<(), QueryError> {
+        let query = self.catalog.get(name).map_err(QueryError::Saved)?.clone();
+        let now = chrono::Utc::now();
+        let mut window = Window::all();
+        let mut params = Vec::new();
+        for (k, v) in args {
+            let at = |edge| time_arg::parse_instant(&v, now, edge).map_err(QueryError::Saved);
+            match k.as_str() {
+                "since" => window.since = at(Edge::Start)?,
+                "until" => window.until = at(Edge::End)?,
+                _ => params.push((k, v)),
+            }
+        }
+        let statement =
+            prepare(&query, &params, window).map_err(|e| QueryError::Saved(e.to_string()))?;
+        self.run_statement(statement).await
     }
 
     async fn command(&mut self, cmd: Command) -> Result<(), QueryError> {
@@ -173,9 +210,7 @@ impl Shell {
                 println!("results go to {file}");
                 self.output = Some((file, f));
             }
-            Command::Run(name, _) => {
-                eprintln!("no saved query named {name}");
-            }
+            Command::Run(name, args) => self.run_saved(&name, args).await?,
         }
         Ok(())
     }

@@ -1,9 +1,6 @@
 //! `trawl export`.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-
-use anyhow::Context;
 
 use crate::Outcome;
 use crate::config;
@@ -27,12 +24,7 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
     let rt = super::runtime()?;
     let count = rt.block_on(async {
         let ctx = trawl_query::open_session(&lake).await?;
-        let mut out: Box<dyn Write> = match &args.output {
-            Some(p) => Box::new(BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            )),
-            None => Box::new(BufWriter::new(std::io::stdout().lock())),
-        };
+        let mut out = super::output(args.output.as_deref())?;
         let n = trawl_query::export::export(&ctx, args.predicate.as_deref(), &mut out).await?;
         Ok::<_, anyhow::Error>(n)
     })?;

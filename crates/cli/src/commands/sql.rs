@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use trawl_query::exec::{execute_sql, footer};
-use trawl_query::print::{Format, PrintOptions};
 
+use super::results::ResultArgs;
 use crate::Outcome;
 use crate::config;
 
@@ -22,29 +22,12 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Output format: table, csv, tsv, json or ndjson.
-    #[arg(long, value_name = "F", default_value = "table", value_parser = parse_format)]
-    pub format: Format,
-
-    /// Write results to this file instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Rows the table format shows (the rest are counted).
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub maxrows: usize,
-
-    /// Do not print row counts and timings on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
+    #[command(flatten)]
+    pub results: ResultArgs,
 }
 
 /// Runs `trawl sql`.
-pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
+pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let mut scripts = args.commands.clone();
     for f in &args.files {
@@ -61,25 +44,21 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
             .context("reading SQL from stdin")?;
         scripts.push(text);
     }
-    let options = PrintOptions {
-        format: args.format,
-        max_rows: args.maxrows,
-        ..PrintOptions::default()
+    let options = args.results.print_options();
+    let catalog = if interactive {
+        super::catalog(query_dirs)?.0
+    } else {
+        Default::default()
     };
     let rt = super::runtime()?;
     rt.block_on(async {
         let ctx = trawl_query::open_session(&lake).await?;
         if interactive {
-            trawl_query::repl::run_prompt(ctx, options).await?;
+            trawl_query::repl::run_prompt(ctx, options, catalog).await?;
             return Ok(());
         }
-        let mut out: Box<dyn Write> = match &args.output {
-            Some(p) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            )),
-            None => Box::new(std::io::stdout().lock()),
-        };
-        let quiet = args.quiet;
+        let mut out = args.results.writer()?;
+        let quiet = args.results.quiet;
         for sql in &scripts {
             execute_sql(&ctx, sql, &options, &mut out, |done| {
                 if !quiet {

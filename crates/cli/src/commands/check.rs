@@ -1,0 +1,228 @@
+//! `trawl check`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{TimeDelta, Utc};
+use comfy_table::{ContentArrangement, Table, presets};
+use trawl_lake::check_state;
+use trawl_query::saved::notify::{NotifyFormat, notify};
+use trawl_query::saved::{CheckReport, Severity, run_check};
+
+use crate::{Outcome, UsageError, config};
+
+/// Findings listed in the table format; `--format json` gives them all.
+const TABLE_FINDINGS: usize = 50;
+
+/// Arguments of `trawl check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Start of the window: a span back from now (24h, 7d), a day (2024-03-11), a time
+    /// (RFC 3339), or `last` for the end of the previous complete check (remembered in the lake;
+    /// 24h when there was none).
+    #[arg(long, value_name = "WHEN", default_value = "24h")]
+    pub since: String,
+
+    /// End of the window (excluded; a bare day is included whole). Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Exit 3 when a finding is at least this severe: info, low, medium, high, critical, or
+    /// never.
+    #[arg(long, value_name = "SEV", default_value = "high", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+
+    /// table: a summary per detection and the first findings; json: one finding per line
+    /// (query, severity, controls, eventid, eventtime, principal, sourceipaddress, region,
+    /// details).
+    #[arg(long, value_name = "F", default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+
+    /// POST the findings as JSON to this webhook URL when there are any.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+
+    /// Body of the webhook: json (everything) or slack (a `text` message, for Slack-compatible
+    /// incoming webhooks).
+    #[arg(long, value_name = "F", default_value = "json", value_parser = parse_notify_format)]
+    pub notify_format: NotifyFormat,
+}
+
+/// The `--fail-on` threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct FailOn(Option<Severity>);
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s == "never" {
+        return Ok(FailOn(None));
+    }
+    s.parse().map(|sev| FailOn(Some(sev)))
+}
+
+fn parse_notify_format(s: &str) -> Result<NotifyFormat, String> {
+    s.parse()
+}
+
+/// Runs `trawl check`.
+pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::Result<Outcome> {
+    let lake = config::lake(lake)?;
+    let (catalog, broken) = super::catalog(query_dirs)?;
+    let now = Utc::now();
+    let since = if args.since == "last" {
+        match check_state::last_until(&lake)? {
+            Some(t) => t,
+            None => {
+                eprintln!("no previous check in this lake: checking the last 24h");
+                now - TimeDelta::hours(24)
+            }
+        }
+    } else {
+        super::window(Some(&args.since), None, now, now + TimeDelta::seconds(1))?.since
+    };
+    let until = match &args.until {
+        Some(_) => super::window(None, args.until.as_deref(), since, now)?.until,
+        None => now,
+    };
+    if since >= until {
+        return Err(UsageError(format!(
+            "the window is empty: --since {since} is not before --until {until}"
+        ))
+        .into());
+    }
+    let window = trawl_query::saved::Window { since, until };
+    let show_progress = std::io::stderr().is_terminal();
+    let report = super::runtime()?.block_on(async {
+        let ctx = trawl_query::open_session(&lake).await?;
+        Ok::<_, anyhow::Error>(
+            run_check(&ctx, &catalog, window, |run| {
+                if show_progress {
+                    let found = match &run.result {
+                        Ok(f) => format!("{} finding(s)", f.len()),
+                        Err(_) => "failed".into(),
+                    };
+                    eprintln!(
+                        "  {:<48} {found} in {:.2}s",
+                        run.query,
+                        run.elapsed.as_secs_f64()
+                    );
+                }
+            })
+            .await,
+        )
+    })?;
+
+    let mut out = std::io::stdout().lock();
+    if args.format == "json" {
+        for f in report.findings() {
+            writeln!(out, "{}", f.to_json())?;
+        }
+    } else {
+        print_summary(&report, &mut out)?;
+    }
+    out.flush()?;
+
+    let failures: Vec<_> = report.failures().collect();
+    for (query, error) in &failures {
+        eprintln!("error: {query}: {error}");
+    }
+    for (query, why) in &report.skipped {
+        eprintln!("note: {query} not run: {why}");
+    }
+    let findings = report.findings().count();
+    if let Some(url) = &args.notify
+        && (findings > 0 || !failures.is_empty())
+    {
+        notify(url, args.notify_format, &report).map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "sent {findings} finding(s) to {}",
+            trawl_query::saved::notify::redact(url)
+        );
+    }
+    if !failures.is_empty() || broken > 0 {
+        anyhow::bail!(
+            "{} detection(s) failed and {broken} saved query file(s) could not be read: fix \
+             them (named above) and run again",
+            failures.len()
+        );
+    }
+    check_state::record(&lake, until).context("remembering this check for --since last")?;
+    let fail = args
+        .fail_on
+        .0
+        .is_some_and(|level| report.any_at_or_above(level));
+    Ok(if fail {
+        Outcome::Partial
+    } else {
+        Outcome::Success
+    })
+}
+
+fn print_summary(report: &CheckReport, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["query", "severity", "findings"]);
+    for run in &report.runs {
+        let findings = match &run.result {
+            Ok(f) => f.len().to_string(),
+            Err(_) => "error".into(),
+        };
+        table.add_row([run.query.clone(), run.severity.to_string(), findings]);
+    }
+    writeln!(out, "{table}")?;
+    let total = report.findings().count();
+    writeln!(
+        out,
+        "{total} finding(s) from {} to {} across {} detection(s)",
+        report
+            .window
+            .since
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report
+            .window
+            .until
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report.runs.len()
+    )?;
+    if total == 0 {
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "severity",
+            "query",
+            "eventtime",
+            "eventname",
+            "principal",
+            "sourceipaddress",
+            "region",
+        ]);
+    let mut sorted: Vec<_> = report.findings().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in sorted.iter().take(TABLE_FINDINGS) {
+        let cell = |k: &str| f.get(k).unwrap_or("").to_string();
+        table.add_row([
+            f.severity.to_string(),
+            f.query.clone(),
+            cell("eventtime"),
+            cell("eventname"),
+            cell("principal"),
+            cell("sourceipaddress"),
+            cell("awsregion"),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    if total > TABLE_FINDINGS {
+        writeln!(
+            out,
+            "… {} more: --format json lists every finding",
+            total - TABLE_FINDINGS
+        )?;
+    }
+    Ok(())
+}
