@@ -214,3 +214,69 @@ fn rows_as_json(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, Quer
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saved::prepare::Window;
+
+    /// Every built-in query plans against the table (over an empty lake), with its required
+    /// parameters given; every detection returns the finding columns.
+    #[tokio::test]
+    async fn every_builtin_query_plans_and_detections_return_finding_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = crate::open_session(&trawl_lake::Lake::new(dir.path()))
+            .await
+            .unwrap();
+        let (catalog, errors) = Catalog::load(&[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(catalog.iter().count() > 0);
+        for query in catalog.iter() {
+            let given: Vec<(String, String)> = query
+                .header
+                .params
+                .iter()
+                .filter(|p| p.default.is_none())
+                .map(|p| {
+                    let sample = match p.ty {
+                        super::super::param::ParamType::Timestamp => "2024-03-01",
+                        super::super::param::ParamType::Bool => "true",
+                        super::super::param::ParamType::String => "x",
+                        _ => "1",
+                    };
+                    (p.name.clone(), sample.to_string())
+                })
+                .collect();
+            let statement = prepare(query, &given, Window::all())
+                .unwrap_or_else(|e| panic!("{}: {e}", query.name));
+            let plan = ctx
+                .state()
+                .statement_to_plan(statement)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", query.name));
+            if query.header.severity.is_some() {
+                let names: Vec<&str> = plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                for column in FINDING_COLUMNS {
+                    assert!(
+                        names.contains(&column),
+                        "{} returns no `{column}` column: {names:?}",
+                        query.name
+                    );
+                }
+            }
+            batches_of(&ctx, query, &given).await;
+        }
+    }
+
+    async fn batches_of(ctx: &SessionContext, query: &SavedQuery, given: &[(String, String)]) {
+        let statement = prepare(query, given, Window::all()).unwrap();
+        collect(ctx, statement)
+            .await
+            .unwrap_or_else(|e| panic!("{} fails on an empty lake: {e}", query.name));
+    }
+}

@@ -119,7 +119,7 @@ impl ParamValue {
             ParamValue::Bool(b) => Expr::Value(Value::Boolean(*b).into()),
             ParamValue::Timestamp(t) => cast(
                 t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-                DataType::Timestamp(None, TimezoneInfo::None),
+                DataType::Timestamp(Some(6), TimezoneInfo::WithTimeZone),
             ),
         }
     }
@@ -221,8 +221,10 @@ pub fn bind(
     statement: &mut Statement,
     values: &BTreeMap<String, ParamValue>,
 ) -> Result<(), String> {
-    let Statement::Statement(s) = statement else {
-        return Err("a saved query must be a SQL statement".into());
+    let s = match statement {
+        Statement::Statement(s) => s,
+        Statement::Explain(e) => return bind(&mut e.statement, values),
+        _ => return Err("a saved query must be a query (SELECT, WITH, EXPLAIN …)".into()),
     };
     let flow = visit_expressions_mut(s.as_mut(), |expr| {
         if let Expr::Value(v) = expr
@@ -322,7 +324,7 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT * FROM t WHERE k = 'it''s' AND n > CAST('-3' AS BIGINT) \
-             AND e >= CAST('2024-03-01T00:00:00Z' AS TIMESTAMP)"
+             AND e >= CAST('2024-03-01T00:00:00Z' AS TIMESTAMP(6) WITH TIME ZONE)"
         );
     }
 

@@ -175,7 +175,7 @@ mod tests {
         assert!(text.contains("k = 'AKIA1'"), "{text}");
         assert!(text.contains("CAST('5' AS BIGINT)"), "{text}");
         assert!(
-            text.contains("CAST('1970-01-01T00:00:00Z' AS TIMESTAMP)"),
+            text.contains("CAST('1970-01-01T00:00:00Z' AS TIMESTAMP(6) WITH TIME ZONE)"),
             "{text}"
         );
     }
