@@ -26,6 +26,15 @@ pub enum IngestError {
     /// Encoding Parquet failed.
     #[error(transparent)]
     Parquet(#[from] parquet::errors::ParquetError),
+    /// Another writer holds the lake, or its lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] trawl_lake::lock::LockError),
+    /// Committing, or recovering an interrupted writer's work, failed.
+    #[error(transparent)]
+    Commit(#[from] trawl_lake::commit::CommitError),
+    /// The ledger cannot be trusted.
+    #[error(transparent)]
+    Ledger(#[from] trawl_lake::ledger::DamagedLedger),
     /// A worker thread died.
     #[error("an ingest worker stopped unexpectedly: {0}")]
     Worker(String),

@@ -16,8 +16,10 @@ pub mod run;
 pub mod source;
 pub mod split;
 pub mod writer;
+pub mod writing;
 
 pub use error::IngestError;
 pub use progress::Progress;
 pub use run::{FileProblem, IngestOptions, Summary, ingest};
-pub use source::{Listing, list};
+pub use source::{DeliveryWindow, Listing, list};
+pub use writing::{WriteAccess, open_for_writing};

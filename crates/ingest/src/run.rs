@@ -1,5 +1,5 @@
 //! One ingest run: read the inputs in parallel, write partitioned files to staging, then
-//! publish them into the table by atomic renames.
+//! commit them (ledger record first, then atomic renames: see [`trawl_lake::commit`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
+use trawl_lake::commit;
+use trawl_lake::ledger::{self, LedgerRecord};
 use trawl_lake::{Lake, PartitionKey};
 
 use crate::decode::{DecodedBatch, Decoder, Outcome};
@@ -93,6 +95,10 @@ pub struct Summary {
     pub digests_skipped: u64,
     /// Non-JSON files in walked folders passed over.
     pub others_skipped: u64,
+    /// Folder listings made to find the inputs.
+    pub listings: u64,
+    /// Files left out because the lake already holds them unchanged.
+    pub files_unchanged: u64,
     /// Input bytes read.
     pub bytes_read: u64,
     /// Events written to the table.
@@ -165,6 +171,17 @@ pub fn ingest(
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
     let run_id = new_run_id();
+    if listing.files.is_empty() {
+        return Ok(Summary {
+            run_id,
+            digests_skipped: listing.digests_skipped,
+            others_skipped: listing.others_skipped,
+            listings: listing.listings,
+            files_unchanged: listing.unchanged,
+            elapsed: started.elapsed(),
+            ..Summary::default()
+        });
+    }
     let staging = lake.staging_dir(&run_id);
     std::fs::create_dir_all(&staging).map_err(|e| IngestError::io(&staging, e))?;
     progress
@@ -176,15 +193,19 @@ pub fn ingest(
 
     let result = write_staged(&listing, &run_id, &staging, options, progress);
     let outcome = result.and_then(|mut summary| {
-        publish(lake, &run_id, &mut summary)?;
+        commit(lake, &run_id, &listing, &mut summary)?;
         Ok(summary)
     });
-    // Staging holds nothing a reader can see; remove it whether or not the run succeeded.
-    let _ = std::fs::remove_dir_all(&staging);
+    if outcome.is_err() {
+        // Not committed: staging holds nothing a reader can see.
+        let _ = std::fs::remove_dir_all(&staging);
+    }
     let mut summary = outcome?;
     summary.run_id = run_id;
     summary.digests_skipped = listing.digests_skipped;
     summary.others_skipped = listing.others_skipped;
+    summary.listings = listing.listings;
+    summary.files_unchanged = listing.unchanged;
     summary.bytes_read = Progress::get(&progress.bytes_done);
     summary.elapsed = started.elapsed();
     Ok(summary)
@@ -227,11 +248,11 @@ fn write_staged(
         drop(tx);
 
         let mut writer = PartitionWriter::new(
-            staging.join("table"),
+            commit::staged_table(staging),
             run_id.to_string(),
             options.memory_budget,
         );
-        let mut quarantine = QuarantineFile::new(staging.join("quarantine.jsonl"));
+        let mut quarantine = QuarantineFile::new(commit::staged_quarantine(staging));
         let mut summary = Summary::default();
         let mut failure = None;
         for message in rx {
@@ -384,33 +405,34 @@ fn quarantine(
     let _ = tx.send(Message::Quarantine(record));
 }
 
-/// Moves the staged files into the table and the quarantine into `_trawl/quarantine/`.
-fn publish(lake: &Lake, run_id: &str, summary: &mut Summary) -> Result<(), IngestError> {
-    let mut dirs = BTreeSet::new();
-    for file in std::mem::take(&mut summary.staged) {
-        let dir = lake.partition_dir(&file.partition);
-        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
-        let name = file.path.file_name().expect("staged files have names");
-        let target = dir.join(name);
-        std::fs::rename(&file.path, &target).map_err(|e| IngestError::io(&target, e))?;
-        dirs.insert(dir);
+/// Commits the run: its ledger record (every file read, every file written), then the files.
+fn commit(
+    lake: &Lake,
+    run_id: &str,
+    listing: &Listing,
+    summary: &mut Summary,
+) -> Result<(), IngestError> {
+    let table = commit::staged_table(&lake.staging_dir(run_id));
+    let mut files = Vec::with_capacity(summary.staged.len());
+    for f in std::mem::take(&mut summary.staged) {
+        let rel = f.path.strip_prefix(&table).map_err(|_| {
+            IngestError::Worker(format!("{} was written outside staging", f.path.display()))
+        })?;
+        files.push(rel.to_string_lossy().into_owned());
     }
-    for dir in dirs {
-        sync_dir(&dir)?;
-    }
-    if let Some(staged) = summary.quarantine_file.take() {
-        let dir = lake.quarantine_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
-        let target = dir.join(format!("{run_id}.jsonl"));
-        std::fs::rename(&staged, &target).map_err(|e| IngestError::io(&target, e))?;
-        summary.quarantine_file = Some(target);
-    }
+    let quarantine = summary
+        .quarantine_file
+        .take()
+        .map(|_| format!("{run_id}.jsonl"));
+    let record = LedgerRecord {
+        version: ledger::VERSION,
+        run_id: run_id.to_string(),
+        committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        sources: listing.files.iter().map(SourceFile::stamp).collect(),
+        files,
+        quarantine: quarantine.clone(),
+    };
+    commit::commit_run(lake, &record)?;
+    summary.quarantine_file = quarantine.map(|name| lake.quarantine_dir().join(name));
     Ok(())
-}
-
-/// Makes a directory's new entries durable.
-fn sync_dir(dir: &Path) -> Result<(), IngestError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| IngestError::io(dir, e))
 }

@@ -4,9 +4,16 @@
 //! each optionally gzipped); names starting with `.` or `_` are skipped as hidden, the way Hive
 //! and Spark do. CloudTrail digest files (under `CloudTrail-Digest/`) are counted and skipped.
 //! A file named explicitly is always read.
+//!
+//! With a [`DeliveryWindow`], the date folders of CloudTrail's layout
+//! (`…/CloudTrail/<region>/YYYY/MM/DD/`) outside it are not even listed, so a nightly run over
+//! years of history reads a few folders, not all of them.
 
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
+use chrono::NaiveDate;
+use trawl_lake::ledger::{Ledger, SourceStamp};
 use walkdir::WalkDir;
 
 use crate::error::IngestError;
@@ -14,10 +21,86 @@ use crate::error::IngestError;
 /// One input file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceFile {
-    /// Its path.
+    /// Its absolute path.
     pub path: PathBuf,
     /// Its size in bytes, as listed.
     pub size: u64,
+    /// Its modification time in nanoseconds since the epoch, as listed.
+    pub modified_ns: u128,
+}
+
+impl SourceFile {
+    /// How the ledger remembers this file.
+    pub fn stamp(&self) -> SourceStamp {
+        SourceStamp {
+            key: self.path.to_string_lossy().into_owned(),
+            size: self.size,
+            stamp: self.modified_ns.to_string(),
+        }
+    }
+}
+
+/// The delivery days to list (both ends included; `None` is open).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryWindow {
+    /// First day listed.
+    pub since: Option<NaiveDate>,
+    /// Last day listed.
+    pub until: Option<NaiveDate>,
+}
+
+impl DeliveryWindow {
+    /// Whether the date folder at `path` (a year, month or day of CloudTrail's layout) can hold
+    /// days in the window. Folders that are not date folders are always kept.
+    fn keeps(&self, path: &Path) -> bool {
+        let Some((first, last)) = date_folder_span(path) else {
+            return true;
+        };
+        self.since.is_none_or(|s| last >= s) && self.until.is_none_or(|u| first <= u)
+    }
+}
+
+/// The first and last day a CloudTrail date folder (`…/CloudTrail/<region>/YYYY[/MM[/DD]]`)
+/// covers.
+fn date_folder_span(path: &Path) -> Option<(NaiveDate, NaiveDate)> {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let trail = parts.iter().rposition(|c| {
+        matches!(
+            c.as_str(),
+            "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
+        )
+    })?;
+    let date: Vec<u32> = parts
+        .get(trail + 2..)?
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let digits_ok = parts[trail + 2..]
+        .iter()
+        .zip([4, 2, 2])
+        .all(|(p, n)| p.len() == n);
+    if !digits_ok {
+        return None;
+    }
+    match date.as_slice() {
+        [y] => Some((
+            NaiveDate::from_ymd_opt(*y as i32, 1, 1)?,
+            NaiveDate::from_ymd_opt(*y as i32, 12, 31)?,
+        )),
+        [y, m] => {
+            let first = NaiveDate::from_ymd_opt(*y as i32, *m, 1)?;
+            let next = first.checked_add_months(chrono::Months::new(1))?;
+            Some((first, next.pred_opt()?))
+        }
+        [y, m, d] => {
+            let day = NaiveDate::from_ymd_opt(*y as i32, *m, *d)?;
+            Some((day, day))
+        }
+        _ => None,
+    }
 }
 
 /// The inputs of a run.
@@ -29,6 +112,20 @@ pub struct Listing {
     pub digests_skipped: u64,
     /// Other files in walked folders that are not JSON.
     pub others_skipped: u64,
+    /// Folder listings made (one per folder read), to show that old history is not walked.
+    pub listings: u64,
+    /// Files left out because the lake already holds them as they are.
+    pub unchanged: u64,
+}
+
+impl Listing {
+    /// Leaves out the files `ledger` holds unchanged; a file whose size or modification time
+    /// changed is read again.
+    pub fn skip_held(&mut self, ledger: &Ledger) {
+        let before = self.files.len();
+        self.files.retain(|f| !ledger.holds(&f.stamp()));
+        self.unchanged += (before - self.files.len()) as u64;
+    }
 }
 
 impl Listing {
@@ -68,8 +165,9 @@ fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-/// Lists the files behind `sources` (paths or glob patterns).
-pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
+/// Lists the files behind `sources` (paths or glob patterns), skipping date folders outside
+/// `window`.
+pub fn list(sources: &[String], window: DeliveryWindow) -> Result<Listing, IngestError> {
     let mut listing = Listing::default();
     for source in sources {
         if is_glob(source) && !Path::new(source).exists() {
@@ -84,7 +182,7 @@ pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
                     IngestError::io(&path, e.into())
                 })?;
                 matched = true;
-                add_path(&path, true, &mut listing)?;
+                add_path(&path, true, window, &mut listing)?;
             }
             if !matched {
                 return Err(IngestError::MissingSource(source.clone()));
@@ -94,7 +192,7 @@ pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
             if !path.exists() {
                 return Err(IngestError::MissingSource(source.clone()));
             }
-            add_path(path, true, &mut listing)?;
+            add_path(path, true, window, &mut listing)?;
         }
     }
     listing.files.sort();
@@ -102,37 +200,58 @@ pub fn list(sources: &[String]) -> Result<Listing, IngestError> {
     Ok(listing)
 }
 
-fn add_path(path: &Path, named: bool, listing: &mut Listing) -> Result<(), IngestError> {
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+fn add_path(
+    path: &Path,
+    named: bool,
+    window: DeliveryWindow,
+    listing: &mut Listing,
+) -> Result<(), IngestError> {
+    let path = std::fs::canonicalize(path).map_err(|e| IngestError::io(path, e))?;
+    let meta = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?;
     if meta.is_file() {
-        add_file(path.to_path_buf(), meta.len(), named, listing);
+        add_file(path, &meta, named, listing);
         return Ok(());
     }
-    let walk = WalkDir::new(path)
+    let walk = WalkDir::new(&path)
         .follow_links(true)
+        .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+        .filter_entry(|e| {
+            e.depth() == 0
+                || (!is_hidden(e.file_name())
+                    && (!e.file_type().is_dir() || window.keeps(e.path())))
+        });
     for entry in walk {
         let entry = entry.map_err(|e| {
-            let p = e.path().unwrap_or(path).to_path_buf();
+            let p = e.path().unwrap_or(&path).to_path_buf();
             IngestError::io(&p, e.into())
         })?;
-        if entry.file_type().is_file() {
-            let size = entry
+        if entry.file_type().is_dir() {
+            listing.listings += 1;
+        } else if entry.file_type().is_file() {
+            let meta = entry
                 .metadata()
-                .map_err(|e| IngestError::io(entry.path(), e.into()))?
-                .len();
-            add_file(entry.into_path(), size, false, listing);
+                .map_err(|e| IngestError::io(entry.path(), e.into()))?;
+            add_file(entry.into_path(), &meta, false, listing);
         }
     }
     Ok(())
 }
 
-fn add_file(path: PathBuf, size: u64, named: bool, listing: &mut Listing) {
+fn add_file(path: PathBuf, meta: &std::fs::Metadata, named: bool, listing: &mut Listing) {
     if is_digest(&path) {
         listing.digests_skipped += 1;
     } else if named || looks_like_json(&path) {
-        listing.files.push(SourceFile { path, size });
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        listing.files.push(SourceFile {
+            path,
+            size: meta.len(),
+            modified_ns,
+        });
     } else {
         listing.others_skipped += 1;
     }
@@ -158,7 +277,11 @@ mod tests {
         std::fs::write(dir.path().join("_hidden/c.json"), b"x").unwrap();
         std::fs::write(dir.path().join("_manifest.json"), b"x").unwrap();
 
-        let l = list(&[dir.path().to_string_lossy().into_owned()]).unwrap();
+        let l = list(
+            &[dir.path().to_string_lossy().into_owned()],
+            DeliveryWindow::default(),
+        )
+        .unwrap();
         let names: Vec<_> = l
             .files
             .iter()
@@ -168,10 +291,80 @@ mod tests {
         assert_eq!((l.digests_skipped, l.others_skipped), (1, 1));
 
         let pattern = format!("{}/**/*.json.gz", dir.path().display());
-        assert_eq!(list(&[pattern]).unwrap().files.len(), 1);
+        assert_eq!(
+            list(&[pattern], DeliveryWindow::default())
+                .unwrap()
+                .files
+                .len(),
+            1
+        );
         assert!(matches!(
-            list(&["/no/such/dir".into()]),
+            list(&["/no/such/dir".into()], DeliveryWindow::default()),
             Err(IngestError::MissingSource(_))
         ));
+    }
+
+    #[test]
+    fn a_window_prunes_date_folders_before_listing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let region = dir.path().join("AWSLogs/111122223333/CloudTrail/us-east-1");
+        let mut days = 0;
+        for year in 2019..2025 {
+            for month in 1..=12 {
+                for day in [1, 15, 28] {
+                    let d = region.join(format!("{year}/{month:02}/{day:02}"));
+                    std::fs::create_dir_all(&d).unwrap();
+                    std::fs::write(d.join("x.json.gz"), b"x").unwrap();
+                    days += 1;
+                }
+            }
+        }
+        let all = list(
+            &[dir.path().to_string_lossy().into_owned()],
+            DeliveryWindow::default(),
+        )
+        .unwrap();
+        assert_eq!(all.files.len(), days);
+        let window = DeliveryWindow {
+            since: NaiveDate::from_ymd_opt(2024, 12, 14),
+            until: None,
+        };
+        let recent = list(&[dir.path().to_string_lossy().into_owned()], window).unwrap();
+        let names: Vec<String> = recent
+            .files
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(region.canonicalize().unwrap())
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names, ["2024/12/15/x.json.gz", "2024/12/28/x.json.gz"]);
+        // root, AWSLogs, account, CloudTrail, region, 2024, 2024/12, and the two days.
+        assert_eq!(recent.listings, 9, "{}", all.listings);
+        assert!(all.listings > 200);
+    }
+
+    #[test]
+    fn date_folders_are_recognised_only_in_the_layout() {
+        let span = |p: &str| date_folder_span(Path::new(p));
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            span("/x/CloudTrail/us-east-1/2024"),
+            Some((day(2024, 1, 1), day(2024, 12, 31)))
+        );
+        assert_eq!(
+            span("/x/CloudTrail/us-east-1/2024/02"),
+            Some((day(2024, 2, 1), day(2024, 2, 29)))
+        );
+        assert_eq!(
+            span("/x/CloudTrail-Insight/eu-west-1/2024/03/11"),
+            Some((day(2024, 3, 11), day(2024, 3, 11)))
+        );
+        assert_eq!(span("/x/CloudTrail/us-east-1"), None);
+        assert_eq!(span("/x/backup/2024/03/11"), None);
+        assert_eq!(span("/x/CloudTrail/us-east-1/24/3"), None);
     }
 }

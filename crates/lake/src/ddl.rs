@@ -15,7 +15,6 @@ use std::str::FromStr;
 use arrow::datatypes::{DataType, TimeUnit};
 
 use crate::layout::TABLE_DIR;
-use crate::partition::DEFAULT_PARTITION;
 use crate::schema::{FieldDef, Kind, PARTITION_COLUMNS, RECORD, UNMAPPED_COLUMN, file_schema};
 
 /// An engine `trawl ddl` writes statements for.
@@ -470,23 +469,36 @@ fn trino(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlE
     Ok(())
 }
 
+/// Trino functions the saved queries use that Spark lacks, as session SQL functions with
+/// Trino's results (json_extract_scalar gives NULL for an object or array, as in Trino).
+const SPARK_FUNCTIONS: &str = "\
+CREATE OR REPLACE TEMPORARY FUNCTION json_extract_scalar(j STRING, p STRING) RETURNS STRING
+  RETURN CASE WHEN json_object_keys(get_json_object(j, p)) IS NOT NULL
+    OR json_array_length(get_json_object(j, p)) IS NOT NULL THEN NULL ELSE get_json_object(j, p) END;
+CREATE OR REPLACE TEMPORARY FUNCTION strpos(s STRING, sub STRING) RETURNS BIGINT
+  RETURN instr(s, sub);
+";
+
 fn spark(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlError> {
     let name = table.quoted('`');
     writeln!(
         out,
-        "-- trawl lake as an Apache Spark SQL table (Spark 3.4 or newer)."
+        "-- trawl lake as an Apache Spark SQL table (written for Spark 4)."
     )
     .unwrap();
     common_notes(out);
     out.push_str(
         "-- The session time zone is set to UTC so eventtime shows as trawl shows it.\n\
-         -- JSON text: get_json_object(requestparameters, '$.bucketName') is Trino's\n\
-         -- json_extract_scalar; unnest: LATERAL VIEW explode(resources) t AS r.\n\
+         -- json_extract_scalar and strpos are defined as Trino has them, for this session only\n\
+         -- (run those two statements again in a new session); Spark's own JSON function is\n\
+         -- get_json_object. Trino's CROSS JOIN UNNEST(resources) AS t(r) is, in Spark,\n\
+         -- LATERAL VIEW explode(resources) t AS r.\n\
          -- Records without awsRegion (folder __HIVE_DEFAULT_PARTITION__) have a NULL region.\n\
          -- MSCK REPAIR TABLE registers the partitions that exist now: run it again after each\n\
          -- trawl ingest (and REFRESH TABLE for new files in known partitions).\n",
     );
     out.push_str("SET TIME ZONE 'UTC';\n");
+    out.push_str(SPARK_FUNCTIONS);
     writeln!(out, "CREATE TABLE {name} (").unwrap();
     let mut lines = column_lines(Engine::Spark, '`', literal_backslashed)?;
     let [region, date] = PARTITION_COLUMNS;
@@ -495,44 +507,43 @@ fn spark(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlE
     out.push_str(&lines.join(",\n"));
     out.push_str("\n)\nUSING parquet\n");
     writeln!(out, "PARTITIONED BY (`{region}`, `{date}`)").unwrap();
-    writeln!(
-        out,
-        "LOCATION {};",
-        literal_backslashed(&o.location.table_url())
-    )
-    .unwrap();
+    let location = literal_backslashed(&o.location.table_url());
+    writeln!(out, "LOCATION {location};").unwrap();
     writeln!(out, "MSCK REPAIR TABLE {name};").unwrap();
     Ok(())
 }
 
+/// Trino functions the saved queries use that DuckDB lacks, as macros with Trino's results.
+const DUCKDB_MACROS: &str = "\
+CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS
+  CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END;
+CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p);
+";
+
 fn duckdb(out: &mut String, o: &DdlOptions, table: &TableName) {
-    let glob = format!("{}/*/*/*.parquet", o.location.duckdb_path());
+    let glob = literal_doubled(&format!("{}/*/*/*.parquet", o.location.duckdb_path()));
     let [region, date] = PARTITION_COLUMNS;
     writeln!(out, "-- trawl lake as a DuckDB view (DuckDB 1.1 or newer).").unwrap();
     common_notes(out);
-    writeln!(
-        out,
+    out.push_str(
         "-- The view reads the files as they are: types are the files' own (eventtime TIMESTAMPTZ,\n\
          -- structs, resources a list of structs). union_by_name lets files written before a column\n\
-         -- existed read it as NULL. Records without awsRegion ({DEFAULT_PARTITION}) have a NULL\n\
-         -- region. s3:// locations need the httpfs extension and credentials (CREATE SECRET).\n\
-         -- json_extract_scalar below is Trino's (NULL for objects and arrays), so saved queries using\n\
-         -- it run here; DuckDB's own is json_extract_string. The time zone is set to UTC so\n\
-         -- eventtime shows as trawl shows it."
-    )
-    .unwrap();
-    out.push_str("SET TimeZone = 'UTC';\n");
-    out.push_str(
-        "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS\n  \
-         CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END;\n",
+         -- existed read it as NULL. Records without awsRegion (folder __HIVE_DEFAULT_PARTITION__)\n\
+         -- have a NULL region. s3:// locations need the httpfs extension and credentials\n\
+         -- (CREATE SECRET). json_extract_scalar and regexp_like are defined as Trino has them, so\n\
+         -- saved queries using them run here; DuckDB's own are json_extract_string and\n\
+         -- regexp_matches. The time zone is set to UTC so eventtime shows as trawl shows it.\n",
     );
+    out.push_str("SET TimeZone = 'UTC';\n");
+    out.push_str(DUCKDB_MACROS);
     writeln!(out, "CREATE OR REPLACE VIEW {} AS", table.quoted('"')).unwrap();
     writeln!(
         out,
-        "SELECT * EXCLUDE (\"{region}\", \"{date}\"), \"{region}\", \"{date}\"\nFROM read_parquet({},\n  \
-         hive_partitioning = true,\n  hive_types = {{'{region}': VARCHAR, '{date}': DATE}},\n  \
-         union_by_name = true);",
-        literal_doubled(&glob)
+        "SELECT * EXCLUDE (\"{region}\", \"{date}\"), \"{region}\", \"{date}\"\n\
+         FROM read_parquet({glob},\n  \
+         hive_partitioning = true,\n  \
+         hive_types = {{'{region}': VARCHAR, '{date}': DATE}},\n  \
+         union_by_name = true);"
     )
     .unwrap();
 }

@@ -5,6 +5,10 @@
 //! <lake>/_trawl/staging/<run>/                                         files being written
 //! <lake>/_trawl/quarantine/<run>.jsonl                                 records that could not be stored
 //! <lake>/_trawl/check.json                                             where `check --since last` starts
+//! <lake>/_trawl/lock                                                   held by the one writer
+//! <lake>/_trawl/ledger/<run>.json                                      sources each run committed
+//! <lake>/_trawl/runs/<run>.json                                        the run log
+//! <lake>/_trawl/compactions/<id>.json                                  compactions under way
 //! ```
 //! Readers list only `cloudtrail/`, and a file enters it by an atomic rename, so no reader ever
 //! sees a half-written file.
@@ -47,7 +51,7 @@ impl Lake {
 
     /// Scratch space of one ingest run; nothing here is visible to readers.
     pub fn staging_dir(&self, run_id: &str) -> PathBuf {
-        self.root.join(META_DIR).join("staging").join(run_id)
+        self.staging_root().join(run_id)
     }
 
     /// The folder of quarantined records.
@@ -58,5 +62,30 @@ impl Lake {
     /// Where `trawl check` remembers the end of its last window.
     pub fn check_state_path(&self) -> PathBuf {
         self.root.join(META_DIR).join("check.json")
+    }
+
+    /// The writer lock.
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(META_DIR).join("lock")
+    }
+
+    /// The folder of ledger records, one per committed run.
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.root.join(META_DIR).join("ledger")
+    }
+
+    /// The folder of the run log, one record per run.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join(META_DIR).join("runs")
+    }
+
+    /// The folder of all staging areas.
+    pub fn staging_root(&self) -> PathBuf {
+        self.root.join(META_DIR).join("staging")
+    }
+
+    /// The folder of records of compactions under way.
+    pub fn compactions_dir(&self) -> PathBuf {
+        self.root.join(META_DIR).join("compactions")
     }
 }

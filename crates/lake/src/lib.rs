@@ -6,13 +6,17 @@
 //! ([`restore`]). No DataFusion here, so that every tool can depend on it cheaply.
 
 pub mod check_state;
+pub mod commit;
 pub mod ddl;
 pub mod eventtime;
 pub mod json_text;
 pub mod layout;
+pub mod ledger;
+pub mod lock;
 pub mod meta_file;
 pub mod partition;
 pub mod restore;
+pub mod run_log;
 pub mod schema;
 pub mod time_arg;
 

@@ -18,7 +18,7 @@ pub enum MetaError {
         source: std::io::Error,
     },
     /// The file is not what trawl wrote.
-    #[error("{path} is damaged ({reason}); move it aside and run again to start it afresh")]
+    #[error("{path} is damaged ({reason})")]
     Damaged { path: PathBuf, reason: String },
 }
 

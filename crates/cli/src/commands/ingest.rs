@@ -6,9 +6,16 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use trawl_ingest::{IngestOptions, Progress, Summary};
 
-use crate::Outcome;
+use trawl_ingest::{DeliveryWindow, WriteAccess, open_for_writing};
+use trawl_lake::Lake;
+use trawl_lake::ledger::Ledger;
+use trawl_lake::lock::Wait;
+use trawl_lake::run_log::{self, RunRecord};
+use trawl_lake::time_arg::{self, Edge};
+
 use crate::config;
 use crate::progress_bar::Bar;
+use crate::{Outcome, UsageError};
 
 /// Arguments of `trawl ingest`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +31,20 @@ pub struct Args {
     /// Memory for rows waiting to be written, in MiB; more gives fewer, larger files.
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub memory_mib: usize,
+
+    /// Only list CloudTrail date folders (`…/CloudTrail/<region>/YYYY/MM/DD/`) delivered on or
+    /// after this day: a day (2024-03-11) or a span back from now (2d). For nightly runs over
+    /// long histories; files already in the lake are skipped either way.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only list date folders delivered on or before this day.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// If another ingest or compact is writing to the lake, wait for it instead of exiting.
+    #[arg(long)]
+    pub wait: bool,
 
     /// Print the summary as JSON on stdout.
     #[arg(long)]
@@ -44,7 +65,16 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
             config::CONFIG_FILE
         );
     }
-    let listing = trawl_ingest::list(&sources)?;
+    let started = chrono::Utc::now();
+    let window = delivery_window(args.since.as_deref(), args.until.as_deref())?;
+    let wait = if args.wait { Wait::Yes } else { Wait::No };
+    let access = open_for_writing(&lake, "trawl ingest", wait, |holder| {
+        eprintln!("waiting: another trawl is writing to this lake ({holder})")
+    })?;
+    report_recovery(&access);
+    let ledger = Ledger::load(&lake)?;
+    let mut listing = trawl_ingest::list(&sources, window)?;
+    listing.skip_held(&ledger);
     let mut options = IngestOptions {
         memory_budget: args.memory_mib.max(16) << 20,
         ..Default::default()
@@ -54,9 +84,22 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
     }
     let progress = Arc::new(Progress::default());
     let bar = Bar::start(Arc::clone(&progress));
-    let summary = trawl_ingest::ingest(&lake, listing, &options, &progress)
-        .with_context(|| format!("ingesting into {}", lake.root().display()))?;
+    let result = trawl_ingest::ingest(&lake, listing, &options, &progress);
     drop(bar);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            log_run(&lake, started, None, Some(&e.to_string()), 1);
+            return Err(e).with_context(|| format!("ingesting into {}", lake.root().display()));
+        }
+    };
+    let outcome = if summary.is_complete() {
+        Outcome::Success
+    } else {
+        Outcome::Partial
+    };
+    log_run(&lake, started, Some(&summary), None, outcome.exit_code());
+    drop(access);
 
     for p in &summary.problems {
         eprintln!("refused: {}", p.describe());
@@ -66,11 +109,74 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
     } else {
         print_summary(&summary, lake.root());
     }
-    Ok(if summary.is_complete() {
-        Outcome::Success
-    } else {
-        Outcome::Partial
+    Ok(outcome)
+}
+
+/// The delivery days of `--since`/`--until`.
+fn delivery_window(since: Option<&str>, until: Option<&str>) -> Result<DeliveryWindow, UsageError> {
+    let now = chrono::Utc::now();
+    let day = |text: Option<&str>, edge, flag| {
+        text.map(|t| {
+            time_arg::parse_instant(t, now, edge).map_err(|e| UsageError(format!("{flag}: {e}")))
+        })
+        .transpose()
+    };
+    Ok(DeliveryWindow {
+        since: day(since, Edge::Start, "--since")?.map(|t| t.date_naive()),
+        // A bare day as the end takes that whole day: the instant is the next midnight.
+        until: day(until, Edge::End, "--until")?
+            .map(|t| (t - chrono::TimeDelta::nanoseconds(1)).date_naive()),
     })
+}
+
+/// Tells what recovery of an interrupted writer did.
+pub fn report_recovery(access: &WriteAccess) {
+    let r = &access.recovered;
+    if !r.rolled_forward.is_empty() {
+        eprintln!(
+            "finished committed work an interrupted writer left: {}",
+            r.rolled_forward.join(", ")
+        );
+    }
+    if !r.rolled_back.is_empty() {
+        eprintln!(
+            "removed uncommitted work an interrupted writer left: {}",
+            r.rolled_back.join(", ")
+        );
+    }
+}
+
+fn log_run(
+    lake: &Lake,
+    started: chrono::DateTime<chrono::Utc>,
+    summary: Option<&Summary>,
+    error: Option<&str>,
+    exit_code: i32,
+) {
+    let secs =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut record = RunRecord {
+        version: run_log::VERSION,
+        run_id: summary.map_or_else(trawl_ingest::run::new_run_id, |s| s.run_id.clone()),
+        command: "ingest".into(),
+        started: secs(started),
+        ended: secs(chrono::Utc::now()),
+        exit_code,
+        error: error.map(String::from),
+        ..RunRecord::default()
+    };
+    if let Some(s) = summary {
+        record.files_read = s.files_read;
+        record.files_unchanged = s.files_unchanged;
+        record.files_rejected = s.files_with_problems() as u64;
+        record.listings = s.listings;
+        record.events_written = s.events_written;
+        record.records_quarantined = s.records_quarantined;
+        record.files_after = s.files_written;
+    }
+    if let Err(e) = run_log::append(lake, &record) {
+        eprintln!("warning: the run log was not written: {e}");
+    }
 }
 
 fn summary_json(s: &Summary) -> serde_json::Value {
@@ -80,6 +186,8 @@ fn summary_json(s: &Summary) -> serde_json::Value {
         "files_with_problems": s.files_with_problems(),
         "digests_skipped": s.digests_skipped,
         "other_files_skipped": s.others_skipped,
+        "files_unchanged": s.files_unchanged,
+        "listings": s.listings,
         "bytes_read": s.bytes_read,
         "events_written": s.events_written,
         "duplicates_dropped": s.duplicates_dropped,
@@ -96,11 +204,14 @@ fn print_summary(s: &Summary, lake: &Path) {
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     println!("ingested into {} (run {})", lake.display(), s.run_id);
     println!(
-        "  files:      {} read, {} with problems, {} digest and {} other files skipped",
+        "  files:      {} read, {} with problems, {} already in the lake, {} digest and {} \
+         other files skipped ({} folder listings)",
         s.files_read,
         s.files_with_problems(),
+        s.files_unchanged,
         s.digests_skipped,
-        s.others_skipped
+        s.others_skipped,
+        s.listings
     );
     println!(
         "  events:     {} written, {} duplicate deliveries dropped, {} quarantined",
