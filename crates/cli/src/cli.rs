@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{check, ddl, export, generate, ingest, queries, query, sql};
+use crate::commands::{check, compact, ddl, export, generate, ingest, queries, query, sql, status};
 
 /// Keep and query AWS CloudTrail logs: a self-hosted stand-in for Athena.
 ///
@@ -64,6 +64,15 @@ pub enum Command {
     /// --fail-on, so a nightly `trawl ingest && trawl check` can alert.
     #[command(after_long_help = EXIT_CODES)]
     Check(check::Args),
+
+    /// Merge each partition's files into one sorted file, dropping duplicate deliveries.
+    ///
+    /// Each partition is rebuilt aside and swapped in whole, so readers see the old files or
+    /// the new. Safe to kill; the next writer finishes or undoes it.
+    Compact(compact::Args),
+
+    /// Show partitions, freshness per region, the last runs and the quarantine.
+    Status(status::Args),
 
     /// Write records back as JSON Lines, each equal to the record ingested.
     Export(export::Args),

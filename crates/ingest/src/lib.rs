@@ -6,6 +6,7 @@
 //! [`run`] ties it together on all cores and publishes the result atomically.
 
 mod columns;
+pub mod compact;
 pub mod decode;
 pub mod dedup;
 pub mod error;
@@ -15,9 +16,11 @@ pub mod read;
 pub mod run;
 pub mod source;
 pub mod split;
+pub mod status;
 pub mod writer;
 pub mod writing;
 
+pub use compact::{CompactOptions, CompactSummary, compact};
 pub use error::IngestError;
 pub use progress::Progress;
 pub use run::{FileProblem, IngestOptions, Summary, ingest};

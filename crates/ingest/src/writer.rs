@@ -222,7 +222,7 @@ impl PartitionWriter {
     }
 }
 
-fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, IngestError> {
+pub(crate) fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, IngestError> {
     let schema = schema::file_schema();
     let all = concat_batches(&schema, batches)?;
     let time = all.column(schema.index_of(SORT_COLUMN).expect("sort column exists"));

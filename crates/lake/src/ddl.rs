@@ -470,11 +470,14 @@ fn trino(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlE
 }
 
 /// Trino functions the saved queries use that Spark lacks, as session SQL functions with
-/// Trino's results (json_extract_scalar gives NULL for an object or array, as in Trino).
+/// Trino's results: through Spark 4's VARIANT, json_extract gives JSON text (strings quoted) and
+/// json_extract_scalar gives NULL for an object or array.
 const SPARK_FUNCTIONS: &str = "\
+CREATE OR REPLACE TEMPORARY FUNCTION json_extract(j STRING, p STRING) RETURNS STRING
+  RETURN to_json(variant_get(try_parse_json(j), p));
 CREATE OR REPLACE TEMPORARY FUNCTION json_extract_scalar(j STRING, p STRING) RETURNS STRING
-  RETURN CASE WHEN json_object_keys(get_json_object(j, p)) IS NOT NULL
-    OR json_array_length(get_json_object(j, p)) IS NOT NULL THEN NULL ELSE get_json_object(j, p) END;
+  RETURN CASE WHEN substr(to_json(variant_get(try_parse_json(j), p)), 1, 1) IN ('{', '[') THEN NULL
+    ELSE variant_get(try_parse_json(j), p, 'string') END;
 CREATE OR REPLACE TEMPORARY FUNCTION strpos(s STRING, sub STRING) RETURNS BIGINT
   RETURN instr(s, sub);
 ";
@@ -489,10 +492,11 @@ fn spark(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlE
     common_notes(out);
     out.push_str(
         "-- The session time zone is set to UTC so eventtime shows as trawl shows it.\n\
-         -- json_extract_scalar and strpos are defined as Trino has them, for this session only\n\
-         -- (run those two statements again in a new session); Spark's own JSON function is\n\
-         -- get_json_object. Trino's CROSS JOIN UNNEST(resources) AS t(r) is, in Spark,\n\
-         -- LATERAL VIEW explode(resources) t AS r.\n\
+         -- json_extract, json_extract_scalar and strpos are defined as Trino has them, for this\n\
+         -- session only (run those statements again in a new session); Spark's own JSON function\n\
+         -- is get_json_object. Trino's CROSS JOIN UNNEST(resources) AS t(r) is, in Spark,\n\
+         -- LATERAL VIEW explode(resources) t AS r. The last statement turns off backslash escapes\n\
+         -- in string literals, so a regex such as '\\d{12}' means what it means in Trino and trawl.\n\
          -- Records without awsRegion (folder __HIVE_DEFAULT_PARTITION__) have a NULL region.\n\
          -- MSCK REPAIR TABLE registers the partitions that exist now: run it again after each\n\
          -- trawl ingest (and REFRESH TABLE for new files in known partitions).\n",
@@ -510,6 +514,7 @@ fn spark(out: &mut String, o: &DdlOptions, table: &TableName) -> Result<(), DdlE
     let location = literal_backslashed(&o.location.table_url());
     writeln!(out, "LOCATION {location};").unwrap();
     writeln!(out, "MSCK REPAIR TABLE {name};").unwrap();
+    out.push_str("SET spark.sql.parser.escapedStringLiterals = true;\n");
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use anyhow::Context;
 use chrono::NaiveDate;
 
@@ -42,7 +44,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let started = std::time::Instant::now();
     let m = trawl_synth::generate(&options).context("generating CloudTrail files")?;
-    println!(
+    writeln!(
+        std::io::stdout(),
         "generated {} records in {} files ({} Insight, {} digest) over {} partitions in {:.1}s; manifest: {}",
         m.events,
         m.files,
@@ -51,6 +54,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         m.partitions.len(),
         started.elapsed().as_secs_f64(),
         args.out.join("_manifest.json").display()
-    );
+    )?;
     Ok(Outcome::Success)
 }

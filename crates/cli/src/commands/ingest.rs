@@ -1,5 +1,6 @@
 //! `trawl ingest`.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,9 +106,9 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         eprintln!("refused: {}", p.describe());
     }
     if args.json {
-        println!("{}", summary_json(&summary));
+        writeln!(std::io::stdout(), "{}", summary_json(&summary))?;
     } else {
-        print_summary(&summary, lake.root());
+        print_summary(&summary, lake.root())?;
     }
     Ok(outcome)
 }
@@ -200,10 +201,12 @@ fn summary_json(s: &Summary) -> serde_json::Value {
     })
 }
 
-fn print_summary(s: &Summary, lake: &Path) {
+fn print_summary(s: &Summary, lake: &Path) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
     let secs = s.elapsed.as_secs_f64().max(1e-9);
-    println!("ingested into {} (run {})", lake.display(), s.run_id);
-    println!(
+    writeln!(out, "ingested into {} (run {})", lake.display(), s.run_id)?;
+    writeln!(
+        out,
         "  files:      {} read, {} with problems, {} already in the lake, {} digest and {} \
          other files skipped ({} folder listings)",
         s.files_read,
@@ -212,23 +215,27 @@ fn print_summary(s: &Summary, lake: &Path) {
         s.digests_skipped,
         s.others_skipped,
         s.listings
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  events:     {} written, {} duplicate deliveries dropped, {} quarantined",
         s.events_written, s.duplicates_dropped, s.records_quarantined
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  partitions: {} touched, {} Parquet files written",
         s.partitions.len(),
         s.files_written
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  time:       {:.2}s, {:.0} events/s, {:.1} MB/s read",
         secs,
         s.events_written as f64 / secs,
         s.bytes_read as f64 / secs / 1e6
-    );
+    )?;
     if let Some(q) = &s.quarantine_file {
-        println!("  quarantine: {}", q.display());
+        writeln!(out, "  quarantine: {}", q.display())?;
     }
+    Ok(())
 }

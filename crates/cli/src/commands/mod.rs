@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its arguments and one `run`.
 
 pub mod check;
+pub mod compact;
 pub mod ddl;
 pub mod export;
 pub mod generate;
@@ -9,6 +10,7 @@ pub mod queries;
 pub mod query;
 pub mod results;
 pub mod sql;
+pub mod status;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -32,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Queries(args) => queries::run(&cli.queries, args),
         Command::Query(args) => query::run(lake, &cli.queries, args),
         Command::Check(args) => check::run(lake, &cli.queries, args),
+        Command::Compact(args) => compact::run(lake, args),
+        Command::Status(args) => status::run(lake, args),
         Command::Export(args) => export::run(lake, args),
         Command::Ddl(args) => ddl::run(lake, args),
         Command::Generate(args) => generate::run(args),
