@@ -164,6 +164,12 @@ pub struct Recovered {
 /// Finishes or removes whatever an interrupted writer left. Call it holding the writer lock.
 pub fn recover(lake: &Lake) -> Result<Recovered, CommitError> {
     let mut done = Recovered::default();
+    // Half-written bookkeeping files of a writer that died mid-write (see `meta_file::write`).
+    for dir in [lake.ledger_dir(), lake.runs_dir(), lake.compactions_dir()] {
+        for tmp in files_named(&dir, |n| n.starts_with('.') && n.ends_with(".tmp"))? {
+            std::fs::remove_file(&tmp).map_err(io(&tmp))?;
+        }
+    }
     let compactions = lake.compactions_dir();
     for path in json_files(&compactions)? {
         let record: CompactionRecord =
@@ -199,11 +205,15 @@ pub fn recover(lake: &Lake) -> Result<Recovered, CommitError> {
 }
 
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>, CommitError> {
+    files_named(dir, |n| n.ends_with(".json") && !n.starts_with('.'))
+}
+
+fn files_named(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, CommitError> {
     match std::fs::read_dir(dir) {
         Ok(entries) => {
             let mut out: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .filter(|p| keep(&p.file_name().unwrap_or_default().to_string_lossy()))
                 .collect();
             out.sort();
             Ok(out)

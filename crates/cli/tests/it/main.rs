@@ -5,5 +5,8 @@ mod common;
 mod engines;
 mod generated;
 mod inputs;
+mod nightly;
+mod other_engines;
 mod round_trip;
+mod saved_queries;
 mod sql;

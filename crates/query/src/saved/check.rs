@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Catalog, SavedQuery};
@@ -135,28 +136,39 @@ pub async fn run_check(
         runs: Vec::new(),
         skipped: Vec::new(),
     };
+    let mut detections = Vec::new();
     for query in catalog.iter() {
-        let severity = match runnable(query) {
-            Ok(s) => s,
+        match runnable(query) {
+            Ok(severity) => detections.push((query, severity)),
             Err(why) if query.header.severity.is_some() => {
                 report.skipped.push((query.name.clone(), why));
-                continue;
             }
-            Err(_) => continue,
-        };
-        let started = Instant::now();
-        let result = detect(ctx, query, severity, window).await;
-        let run = DetectionRun {
-            query: query.name.clone(),
-            severity,
-            result,
-            elapsed: started.elapsed(),
-        };
+            Err(_) => {}
+        }
+    }
+    // A few at a time: small detections leave cores idle on their own, and each holds at most
+    // its findings in memory.
+    let mut runs = futures::stream::iter(detections)
+        .map(|(query, severity)| async move {
+            let started = Instant::now();
+            let result = detect(ctx, query, severity, window).await;
+            DetectionRun {
+                query: query.name.clone(),
+                severity,
+                result,
+                elapsed: started.elapsed(),
+            }
+        })
+        .buffered(CONCURRENT_DETECTIONS);
+    while let Some(run) = runs.next().await {
         progress(&run);
         report.runs.push(run);
     }
     report
 }
+
+/// Detections run at once.
+const CONCURRENT_DETECTIONS: usize = 4;
 
 async fn detect(
     ctx: &SessionContext,
