@@ -5,8 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Python engines the end-to-end tests read the lake with.
-python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow
+python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow pyspark
+
+# tmux drives the interactive prompt in the end-to-end tests (crates/cli/tests/it/prompt.rs).
+if ! command -v tmux >/dev/null; then
+  sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
+fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+# Snapshots are never written here: a changed or missing one fails.
+INSTA_UPDATE=no cargo test --workspace --locked
