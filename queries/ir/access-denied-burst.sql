@@ -31,13 +31,13 @@ WITH refused AS (
   SELECT
     *,
     count(*) OVER (PARTITION BY burst_key ORDER BY eventtime
-                   RANGE BETWEEN INTERVAL '1 hour' PRECEDING AND CURRENT ROW) AS window_calls
+                   RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW) AS window_calls
   FROM refused
 ), marked AS (
   SELECT
     *,
     max(window_calls) OVER (PARTITION BY burst_key ORDER BY eventtime
-                            RANGE BETWEEN CURRENT ROW AND INTERVAL '1 hour' FOLLOWING)
+                            RANGE BETWEEN CURRENT ROW AND INTERVAL '1' HOUR FOLLOWING)
       AS burst_calls
   FROM counted
 )

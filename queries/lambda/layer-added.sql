@@ -21,8 +21,8 @@ WITH changed AS (
     json_extract_scalar(requestparameters, '$.layerName') AS layer_name,
     coalesce(json_extract(requestparameters, '$.layers'),
              json_extract_scalar(responseelements, '$.layerVersionArn')) AS layers,
-    coalesce((regexp_match(json_extract_scalar(requestparameters, '$.functionName'),
-                           '(?:^|:)(\d{12}):function:'))[1],
+    coalesce(regexp_extract(json_extract_scalar(requestparameters, '$.functionName'),
+                           '(?:^|:)(\d{12}):function:', 1),
              recipientaccountid, useridentity.accountid) AS account
   FROM cloudtrail
   WHERE eventtime >= $since AND eventtime < $until

@@ -41,11 +41,11 @@ WITH granted AS (
 ), accounts AS (
   SELECT
     *,
-    coalesce((regexp_match(function_name, '(?:^|:)(\d{12}):function:'))[1],
+    coalesce(regexp_extract(function_name, '(?:^|:)(\d{12}):function:', 1),
              recipientaccountid, caller_account) AS function_account,
-    (regexp_match(granted_to, '^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::|$)'))[1]
+    regexp_extract(granted_to, '^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::|$)', 1)
       AS grantee_account,
-    (regexp_match(source_arn, '^arn:[^:]*:[^:]*:[^:]*:(\d{12}):'))[1] AS source_arn_account
+    regexp_extract(source_arn, '^arn:[^:]*:[^:]*:[^:]*:(\d{12}):', 1) AS source_arn_account
   FROM granted
 ), classified AS (
   SELECT

@@ -40,11 +40,11 @@ WITH changed AS (
 ), accounts AS (
   SELECT
     *,
-    coalesce((regexp_match(function_or_layer, '(?:^|:)(\d{12}):(?:function|layer):'))[1],
+    coalesce(regexp_extract(function_or_layer, '(?:^|:)(\d{12}):(?:function|layer):', 1),
              recipientaccountid, caller_account) AS owner_account,
-    (regexp_match(granted_to, '^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::|$)'))[1]
+    regexp_extract(granted_to, '^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::|$)', 1)
       AS grantee_account,
-    (regexp_match(source_arn, '^arn:[^:]*:[^:]*:[^:]*:(\d{12}):'))[1] AS source_arn_account
+    regexp_extract(source_arn, '^arn:[^:]*:[^:]*:[^:]*:(\d{12}):', 1) AS source_arn_account
   FROM changed
 )
 SELECT

@@ -19,7 +19,7 @@ WITH notified AS (
     awsregion,
     eventname,
     json_extract_scalar(requestparameters, '$.bucketName') AS bucket,
-    (regexp_match(requestparameters, '(arn:aws[a-z-]*:lambda:[^"\\,\]\}]+)'))[1] AS function_arn,
+    regexp_extract(requestparameters, '(arn:aws[a-z-]*:lambda:[^"\\,\]\}]+)', 1) AS function_arn,
     recipientaccountid,
     requestparameters
   FROM cloudtrail

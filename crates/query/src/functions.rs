@@ -37,6 +37,7 @@ pub fn register(ctx: &SessionContext) {
         date(),
         day_of_week("day_of_week"),
         day_of_week("dow"),
+        crate::regexp_extract::regexp_extract(),
     ] {
         ctx.register_udf(udf);
     }

@@ -10,6 +10,7 @@ pub mod functions;
 pub mod helper;
 pub mod jsonpath;
 pub mod print;
+pub mod regexp_extract;
 pub mod repl;
 pub mod rewrite;
 pub mod saved;

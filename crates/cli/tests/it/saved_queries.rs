@@ -584,3 +584,165 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(&file, &dest).unwrap();
     }
 }
+
+/// Real public records (testdata/real): each detection reports the real examples of what it
+/// looks for and passes over the real look-alikes.
+#[test]
+fn detections_on_real_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let real = repo().join("testdata/real");
+    trawl(&lake, &["ingest", real.to_str().unwrap()]).assert_code(0);
+    let (run, found) = findings(&lake, ALL, &["--fail-on", "never"]);
+    run.assert_code(0);
+    let reported = |query: &str, id: &str| {
+        found
+            .iter()
+            .any(|f| f["query"] == query && f["eventid"] == id)
+    };
+    let expected: &[(&str, &[&str], &[&str])] = &[
+        (
+            "cis/root-account-use",
+            // Root sign-in; root CreateBucket.
+            &[
+                "0ebbaee4-6e67-431d-8225-ba0d81df5972",
+                "c4fa3db1-2303-40e4-bde0-3b7246bdbf0b",
+            ],
+            // Root credentials used by Auto Scaling on the account's behalf.
+            &["6da8b953-741f-4273-be3f-289b92b4d1fc"],
+        ),
+        (
+            "cis/console-signin-without-mfa",
+            &["865d9377-9c6b-4fd7-8aad-725e95f6a140"],
+            // Signed in with MFA.
+            &["fed06f42-cb12-4764-8c69-121063dc79b9"],
+        ),
+        (
+            "cis/console-auth-failures",
+            &["a4fbbe77-91a0-4238-804a-64314184edb6"],
+            &[],
+        ),
+        (
+            "cis/iam-policy-changes",
+            &[
+                "1c2a53d1-58cc-41b3-85b8-bd7565370e0d",
+                "39480357-0a1d-4531-a3f2-71be4c041c25",
+            ],
+            &[],
+        ),
+        (
+            "cis/cloudtrail-config-changes",
+            &[
+                "10163ed2-2253-469d-a5ee-cbc6651f8934",
+                "ee73c230-44bc-4492-8542-cfb189eae287",
+            ],
+            &[],
+        ),
+        (
+            "cis/cmk-disabled-or-scheduled-deletion",
+            &["3c4226b0-1e81-48a8-a333-7fa5f3cbd118"],
+            &[],
+        ),
+        (
+            "cis/s3-bucket-policy-changes",
+            &["607b9532-1423-41c7-b048-ec2641693c47"],
+            &[],
+        ),
+        (
+            "cis/config-changes",
+            &["6225a85d-1e49-41e9-bf43-3cfc5549e560"],
+            &[],
+        ),
+        (
+            "cis/security-group-changes",
+            &["42155429-7e8e-43b5-9b5e-6953f80d51d5"],
+            &[],
+        ),
+        (
+            "cis/nacl-changes",
+            &["e7921105-f089-46b8-b97c-01b819b7036c"],
+            &[],
+        ),
+        (
+            "cis/route-table-changes",
+            &["d121bef5-9ddc-4aed-aed8-861a375beacc"],
+            &[],
+        ),
+        (
+            "cis/organizations-changes",
+            &["16903cbd-fdff-4818-82f2-d66ad09aaf57"],
+            &[],
+        ),
+        (
+            "ir/cross-account-assume-role",
+            &["dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE"],
+            // An AWS service assuming a role.
+            &["724530b6-fa18-4022-89d8-15801cd89aaf"],
+        ),
+        (
+            "ir/persistence",
+            &[
+                "62e290e2-ee95-4a7c-a9f8-db4ef462b12d",
+                "3346344c-5a3e-429e-8405-420f98f75d6e",
+            ],
+            &[],
+        ),
+        (
+            "ir/defense-evasion",
+            &[
+                "c2a89408-340a-42f0-8ace-75d9f5769393",
+                "ded2f5af-f3a5-46d2-a170-a23206a32c36",
+            ],
+            // Bucket logging turned on; GuardDuty detector enabled.
+            &[
+                "12345678-1234-1234-1234-666666666666",
+                "0c8ebbec-bc39-4e01-8ef5-720e75664a54",
+            ],
+        ),
+        (
+            "ir/access-denied-burst",
+            &["233fb77a-f7ae-4607-866a-fa5fb5f48035"],
+            &[],
+        ),
+        (
+            "lambda/permission-public-or-foreign",
+            &["b67a9bba-d9da-4980-bf74-baed881b117d"],
+            &[],
+        ),
+        (
+            "lambda/code-or-config-updated",
+            &["4672b74f-2466-4784-b3fb-5b4db904a995"],
+            &[],
+        ),
+        (
+            "lambda/function-created-or-deleted",
+            &[
+                "2fe6dcc9-0858-4527-9af2-0097752588ef",
+                "20b84ce5-730f-482e-b2b2-e8fcc87ceb22",
+            ],
+            &[],
+        ),
+        (
+            "lambda/layer-added",
+            &["da929d96-8e20-475c-a810-973addd64769"],
+            &[],
+        ),
+        (
+            "lambda/function-url-auth-none",
+            &[],
+            // A CreateFunctionUrlConfig that failed: nothing was exposed.
+            &["3b7c91c0-ca41-4e83-acd5-4407e534f119"],
+        ),
+    ];
+    for (query, hits, misses) in expected {
+        for id in *hits {
+            assert!(
+                reported(query, id),
+                "{query} does not report real event {id}"
+            );
+        }
+        for id in *misses {
+            assert!(!reported(query, id), "{query} reports real look-alike {id}");
+        }
+    }
+}
