@@ -155,6 +155,15 @@ fn drop_duplicates(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, IngestEr
     Ok(out)
 }
 
+/// Every Parquet file of the table.
+pub(crate) fn table_files(table: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out = Vec::new();
+    for (partition, _) in partitions(table)? {
+        out.extend(parquet_files(&table.join(partition))?);
+    }
+    Ok(out)
+}
+
 /// Every `region=…/date=…` folder, with its day.
 fn partitions(table: &Path) -> Result<Vec<(String, NaiveDate)>, IngestError> {
     let mut out = Vec::new();

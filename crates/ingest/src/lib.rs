@@ -13,6 +13,7 @@ pub mod error;
 pub mod progress;
 pub mod quarantine;
 pub mod read;
+pub mod rebuild;
 pub mod run;
 pub mod source;
 pub mod split;

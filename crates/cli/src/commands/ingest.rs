@@ -47,6 +47,12 @@ pub struct Args {
     #[arg(long)]
     pub wait: bool,
 
+    /// Before ingesting, rebuild the ledger of what the lake holds: damaged ledger records are
+    /// moved to _trawl/ledger-damaged/, and each listed source whose events are all in the lake
+    /// is recorded as held. Run `trawl compact` afterwards to drop events stored twice.
+    #[arg(long)]
+    pub rebuild_ledger: bool,
+
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -73,16 +79,28 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         eprintln!("waiting: another trawl is writing to this lake ({holder})")
     })?;
     report_recovery(&access);
-    let ledger = Ledger::load(&lake)?;
     let mut listing = trawl_ingest::list(&sources, window)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| IngestOptions::default().threads)
+        .max(1);
+    if args.rebuild_ledger {
+        let r = trawl_ingest::rebuild::rebuild_ledger(&lake, &listing, threads)?;
+        for p in &r.moved_aside {
+            eprintln!("moved a damaged ledger record aside: {}", p.display());
+        }
+        eprintln!(
+            "ledger rebuilt from {} events in the lake: {} listed source files held, {} to ingest",
+            r.events_in_lake, r.sources_held, r.sources_missing
+        );
+    }
+    let ledger = Ledger::load(&lake)?;
     listing.skip_held(&ledger);
     let mut options = IngestOptions {
         memory_budget: args.memory_mib.max(16) << 20,
         ..Default::default()
     };
-    if let Some(t) = args.threads {
-        options.threads = t.max(1);
-    }
+    options.threads = threads;
     let progress = Arc::new(Progress::default());
     let bar = Bar::start(Arc::clone(&progress));
     let result = trawl_ingest::ingest(&lake, listing, &options, &progress);

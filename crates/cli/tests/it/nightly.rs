@@ -357,4 +357,56 @@ fn damaged_bookkeeping_is_reported_never_reset() {
     let status = trawl(&lake, &["status"]);
     status.assert_code(1);
     assert!(status.stderr.contains("is damaged"), "{}", status.stderr);
+
+    // The way out: the ledger is rebuilt from the lake's files, nothing is read twice.
+    let events = lake_events(&lake);
+    let rebuilt = trawl(
+        &lake,
+        &[
+            "ingest",
+            "--json",
+            "--rebuild-ledger",
+            tree.to_str().unwrap(),
+        ],
+    );
+    rebuilt.assert_code(0);
+    assert!(
+        rebuilt
+            .stderr
+            .contains("moved a damaged ledger record aside"),
+        "{}",
+        rebuilt.stderr
+    );
+    let summary: Value = serde_json::from_str(&rebuilt.stdout).unwrap();
+    assert_eq!(summary["files_read"], 0, "{summary}");
+    assert_eq!(lake_events(&lake), events);
+    let aside = lake
+        .join("_trawl/ledger-damaged")
+        .join(ledger.file_name().unwrap());
+    assert!(
+        aside.exists(),
+        "the damaged record is kept for the operator"
+    );
+    // A source the lake does not hold is still ingested after a rebuild.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("new.json"),
+        r#"{"Records":[{"eventTime":"2024-03-11T08:00:00Z","eventID":"rebuild-new-1"}]}"#,
+    )
+    .unwrap();
+    let run = trawl(
+        &lake,
+        &[
+            "ingest",
+            "--json",
+            "--rebuild-ledger",
+            tree.to_str().unwrap(),
+            extra.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(0);
+    let summary: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary["files_read"], 1, "{summary}");
+    assert_eq!(lake_events(&lake).len(), events.len() + 1);
 }
