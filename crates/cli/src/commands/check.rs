@@ -33,10 +33,11 @@ pub struct Args {
     #[arg(long, value_name = "SEV", default_value = "high", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
 
-    /// table: a summary per detection and the first findings; json: one finding per line
-    /// (query, severity, controls, eventid, eventtime, principal, sourceipaddress, region,
-    /// details).
-    #[arg(long, value_name = "F", default_value = "table", value_parser = ["table", "json"])]
+    /// table: a summary per detection and the first findings; json (or ndjson): one finding per
+    /// line (query, title, severity, controls, eventid, eventtime, principal, sourceipaddress,
+    /// region, details); csv or tsv: one finding per row, details left out.
+    #[arg(long, value_name = "F", default_value = "table",
+          value_parser = ["table", "json", "ndjson", "csv", "tsv"])]
     pub format: String,
 
     /// POST the findings as JSON to this webhook URL when there are any.
@@ -113,12 +114,15 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
     })?;
 
     let mut out = std::io::stdout().lock();
-    if args.format == "json" {
-        for f in report.findings() {
-            writeln!(out, "{}", f.to_json())?;
+    match args.format.as_str() {
+        "json" | "ndjson" => {
+            for f in report.findings() {
+                writeln!(out, "{}", f.to_json())?;
+            }
         }
-    } else {
-        print_summary(&report, &mut out)?;
+        "csv" => print_delimited(&report, ',', &mut out)?,
+        "tsv" => print_delimited(&report, '\t', &mut out)?,
+        _ => print_summary(&report, &mut out)?,
     }
     out.flush()?;
 
@@ -156,6 +160,49 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
     } else {
         Outcome::Success
     })
+}
+
+/// Findings as CSV or TSV with a header; fields holding the separator, a quote or a line break
+/// are quoted.
+fn print_delimited(report: &CheckReport, sep: char, out: &mut impl Write) -> anyhow::Result<()> {
+    const COLUMNS: [&str; 9] = [
+        "query",
+        "severity",
+        "eventtime",
+        "eventid",
+        "principal",
+        "sourceipaddress",
+        "region",
+        "title",
+        "controls",
+    ];
+    let field = |v: &str| {
+        if v.contains([sep, '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v.to_string()
+        }
+    };
+    writeln!(out, "{}", COLUMNS.join(&sep.to_string()))?;
+    for f in report.findings() {
+        let json = f.to_json();
+        let row: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| match &json[*c] {
+                serde_json::Value::String(s) => field(s),
+                serde_json::Value::Array(a) => field(
+                    &a.iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                serde_json::Value::Null => String::new(),
+                other => field(&other.to_string()),
+            })
+            .collect();
+        writeln!(out, "{}", row.join(&sep.to_string()))?;
+    }
+    Ok(())
 }
 
 fn print_summary(report: &CheckReport, out: &mut impl Write) -> anyhow::Result<()> {

@@ -320,6 +320,26 @@ fn exit_code_follows_fail_on() {
             .assert_code(0);
     }
     trawl(lake, &["check", "--fail-on", "urgent"]).assert_code(2);
+    // The same findings as CSV, one row each under a header.
+    let csv = trawl(
+        lake,
+        &[
+            "check",
+            "--since",
+            FIRST_DAY.0,
+            "--until",
+            FIRST_DAY.1,
+            "--format",
+            "csv",
+        ],
+    );
+    csv.assert_code(3);
+    let mut lines = csv.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("query,severity,eventtime,eventid,principal,sourceipaddress,region,title,controls")
+    );
+    assert_eq!(lines.count(), found.len());
 }
 
 #[test]
