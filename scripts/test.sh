@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Python engines the end-to-end tests read the lake with.
-python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow pyspark
+# Python engines the end-to-end tests read the lake with, and moto: the S3-compatible server the
+# S3 tests start on 127.0.0.1 (and stop) themselves.
+python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow pyspark "moto[server]"
 
 # tmux drives the interactive prompt in the end-to-end tests (crates/cli/tests/it/prompt.rs).
 if ! command -v tmux >/dev/null; then

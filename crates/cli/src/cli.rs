@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{check, compact, ddl, export, generate, ingest, queries, query, sql, status};
+use crate::commands::{
+    check, compact, ddl, export, generate, ingest, queries, query, s3_args, sql, status,
+};
 
 /// Keep and query AWS CloudTrail logs: a self-hosted stand-in for Athena.
 ///
@@ -21,6 +23,9 @@ pub struct Cli {
     /// `queries = [...]` in ./trawl.toml. A query here replaces a built-in one of the same name.
     #[arg(long = "queries", global = true, value_name = "DIR")]
     pub queries: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub s3: s3_args::S3Args,
 
     #[command(subcommand)]
     pub command: Command,

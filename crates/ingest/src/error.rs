@@ -35,6 +35,9 @@ pub enum IngestError {
     /// The ledger cannot be trusted.
     #[error(transparent)]
     Ledger(#[from] trawl_lake::ledger::DamagedLedger),
+    /// An object store refused or failed a listing.
+    #[error("{0}")]
+    Remote(String),
     /// A worker thread died.
     #[error("an ingest worker stopped unexpectedly: {0}")]
     Worker(String),

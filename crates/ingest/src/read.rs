@@ -34,11 +34,19 @@ pub struct Opened<'a> {
 
 /// Opens `path`, adding every byte read from disk to `bytes_read`.
 pub fn open<'a>(path: &Path, bytes_read: &'a AtomicU64) -> io::Result<Opened<'a>> {
-    let file = File::open(path)?;
+    from_reader(File::open(path)?, bytes_read)
+}
+
+/// Opens an object already fetched into memory.
+pub fn open_bytes(bytes: bytes::Bytes, bytes_read: &AtomicU64) -> io::Result<Opened<'_>> {
+    from_reader(io::Cursor::new(bytes), bytes_read)
+}
+
+fn from_reader<'a, R: Read + 'a>(inner: R, bytes_read: &'a AtomicU64) -> io::Result<Opened<'a>> {
     let mut buffered = BufReader::with_capacity(
         READ_BUFFER,
         Counting {
-            inner: file,
+            inner,
             counter: bytes_read,
         },
     );

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use trawl_lake::{Lake, PartitionKey};
 use crate::decode::{DecodedBatch, Decoder, Outcome};
 use crate::dedup::DedupSet;
 use crate::error::IngestError;
+use crate::feed::{Feed, Fetched, fetch_all};
 use crate::progress::Progress;
 use crate::quarantine::{QuarantineFile, QuarantinedRecord};
 use crate::read;
@@ -32,6 +33,8 @@ pub struct IngestOptions {
     pub threads: usize,
     /// About how many bytes of decoded rows may be held before files are written.
     pub memory_budget: usize,
+    /// Objects fetched at once from object stores.
+    pub concurrency: usize,
 }
 
 impl Default for IngestOptions {
@@ -42,6 +45,7 @@ impl Default for IngestOptions {
         Self {
             threads,
             memory_budget: 256 << 20,
+            concurrency: 32,
         }
     }
 }
@@ -115,6 +119,9 @@ pub struct Summary {
     pub files_written: u64,
     /// Every input file with a problem.
     pub problems: Vec<FileProblem>,
+    /// Inputs that could not be opened or fetched: left out of the ledger, so the next run
+    /// tries them again.
+    pub unread: BTreeSet<PathBuf>,
     /// Wall time of the run.
     pub elapsed: Duration,
     staged: Vec<StagedFile>,
@@ -140,6 +147,9 @@ enum Message {
 
 struct FileReport {
     path: PathBuf,
+    /// It could not be opened or fetched at all: not recorded as read, so the next run tries
+    /// again.
+    unread: bool,
     stored: u64,
     duplicates: u64,
     quarantined: u64,
@@ -219,24 +229,25 @@ fn write_staged(
     progress: &Progress,
 ) -> Result<Summary, IngestError> {
     let files = &listing.files;
-    let next = AtomicUsize::new(0);
+    let (feed, fetch_tx) = Feed::new(listing, options.concurrency);
+    let feed = &feed;
     let dedup = Arc::new(DedupSet::default());
     let threads = options.threads.clamp(1, files.len().max(1));
     let (tx, rx) = sync_channel::<Message>(threads * 2);
 
     std::thread::scope(|scope| {
+        if let Some(tx) = fetch_tx {
+            scope.spawn(move || fetch_all(listing, options.concurrency, tx));
+        }
         let mut workers = Vec::new();
         for _ in 0..threads {
             let tx = tx.clone();
             let dedup = Arc::clone(&dedup);
-            let next = &next;
             workers.push(scope.spawn(move || {
                 let mut decoder = Decoder::new(dedup);
                 let mut buffer = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let report = read_file(file, &mut decoder, &mut buffer, &tx, progress);
+                while let Some((file, fetched)) = feed.next() {
+                    let report = read_file(file, fetched, &mut decoder, &mut buffer, &tx, progress);
                     progress.files_done.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Message::FileDone(report)).is_err() {
                         return;
@@ -291,6 +302,9 @@ fn write_staged(
 
 fn account(summary: &mut Summary, report: FileReport) {
     summary.files_read += 1;
+    if report.unread {
+        summary.unread.insert(report.path.clone());
+    }
     summary.duplicates_dropped += report.duplicates;
     summary.records_quarantined += report.quarantined;
     let empty = report.stored == 0 && report.quarantined == 0 && report.duplicates == 0;
@@ -315,6 +329,7 @@ const EXAMPLES_PER_FILE: usize = 3;
 
 fn read_file(
     file: &SourceFile,
+    fetched: Option<Fetched>,
     decoder: &mut Decoder,
     buffer: &mut Vec<u8>,
     tx: &SyncSender<Message>,
@@ -322,16 +337,25 @@ fn read_file(
 ) -> FileReport {
     let mut report = FileReport {
         path: file.path.clone(),
+        unread: false,
         stored: 0,
         duplicates: 0,
         quarantined: 0,
         error: None,
         examples: Vec::new(),
     };
-    let opened = match read::open(&file.path, &progress.bytes_done) {
+    let opened = match fetched {
+        None => {
+            read::open(&file.path, &progress.bytes_done).map_err(|e| format!("cannot open: {e}"))
+        }
+        Some(Ok(bytes)) => read::open_bytes(bytes, &progress.bytes_done).map_err(|e| e.to_string()),
+        Some(Err(e)) => Err(e),
+    };
+    let opened = match opened {
         Ok(o) => o,
         Err(e) => {
-            report.error = Some(format!("cannot open: {e}"));
+            report.error = Some(e);
+            report.unread = true;
             return report;
         }
     };
@@ -428,7 +452,12 @@ fn commit(
         version: ledger::VERSION,
         run_id: run_id.to_string(),
         committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        sources: listing.files.iter().map(SourceFile::stamp).collect(),
+        sources: listing
+            .files
+            .iter()
+            .filter(|f| !summary.unread.contains(&f.path))
+            .map(SourceFile::stamp)
+            .collect(),
         files,
         quarantine: quarantine.clone(),
     };

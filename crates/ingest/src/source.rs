@@ -21,12 +21,15 @@ use crate::error::IngestError;
 /// One input file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceFile {
-    /// Its absolute path.
+    /// Its absolute path, or its `s3://bucket/key`.
     pub path: PathBuf,
     /// Its size in bytes, as listed.
     pub size: u64,
-    /// Its modification time in nanoseconds since the epoch, as listed.
-    pub modified_ns: u128,
+    /// What changes when it is rewritten: the modification time in nanoseconds since the epoch
+    /// for a file, the ETag for an object.
+    pub version: String,
+    /// For an object: the index of its store in [`Listing::stores`], and its key.
+    pub object: Option<(usize, String)>,
 }
 
 impl SourceFile {
@@ -35,7 +38,7 @@ impl SourceFile {
         SourceStamp {
             key: self.path.to_string_lossy().into_owned(),
             size: self.size,
-            stamp: self.modified_ns.to_string(),
+            stamp: self.version.clone(),
         }
     }
 }
@@ -52,7 +55,7 @@ pub struct DeliveryWindow {
 impl DeliveryWindow {
     /// Whether the date folder at `path` (a year, month or day of CloudTrail's layout) can hold
     /// days in the window. Folders that are not date folders are always kept.
-    fn keeps(&self, path: &Path) -> bool {
+    pub(crate) fn keeps(&self, path: &Path) -> bool {
         let Some((first, last)) = date_folder_span(path) else {
             return true;
         };
@@ -116,6 +119,8 @@ pub struct Listing {
     pub listings: u64,
     /// Files left out because the lake already holds them as they are.
     pub unchanged: u64,
+    /// The object stores the listed objects are read from.
+    pub stores: Vec<std::sync::Arc<dyn object_store::ObjectStore>>,
 }
 
 impl Listing {
@@ -144,19 +149,19 @@ const JSON_SUFFIXES: &[&str] = &[
     ".ndjson.gz",
 ];
 
-fn is_digest(path: &Path) -> bool {
+pub(crate) fn is_digest(path: &Path) -> bool {
     path.components()
         .any(|c| c.as_os_str() == "CloudTrail-Digest")
 }
 
-fn looks_like_json(path: &Path) -> bool {
+pub(crate) fn looks_like_json(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase());
     name.is_some_and(|n| JSON_SUFFIXES.iter().any(|s| n.ends_with(s)))
 }
 
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
+pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
     let n = name.to_string_lossy();
     n.starts_with('.') || n.starts_with('_')
 }
@@ -250,7 +255,8 @@ fn add_file(path: PathBuf, meta: &std::fs::Metadata, named: bool, listing: &mut 
         listing.files.push(SourceFile {
             path,
             size: meta.len(),
-            modified_ns,
+            version: modified_ns.to_string(),
+            object: None,
         });
     } else {
         listing.others_skipped += 1;

@@ -17,6 +17,7 @@ pub mod meta_file;
 pub mod partition;
 pub mod restore;
 pub mod run_log;
+pub mod s3;
 pub mod schema;
 pub mod time_arg;
 

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use trawl_ingest::{IngestOptions, Progress, Summary};
 
-use trawl_ingest::{DeliveryWindow, WriteAccess, open_for_writing};
+use trawl_ingest::{DeliveryWindow, Listing, WriteAccess, open_for_writing};
 use trawl_lake::Lake;
 use trawl_lake::ledger::Ledger;
 use trawl_lake::lock::Wait;
 use trawl_lake::run_log::{self, RunRecord};
+use trawl_lake::s3::S3Url;
 use trawl_lake::time_arg::{self, Edge};
 
+use super::s3_args::S3Args;
 use crate::config;
 use crate::progress_bar::Bar;
 use crate::{Outcome, UsageError};
@@ -21,9 +23,14 @@ use crate::{Outcome, UsageError};
 /// Arguments of `trawl ingest`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Files, folders (walked recursively) or glob patterns. Default: `sources` in ./trawl.toml.
+    /// Files, folders (walked recursively), glob patterns, or `s3://bucket/prefix/` (listed
+    /// folder by folder in CloudTrail's layout). Default: `sources` in ./trawl.toml.
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
+
+    /// Objects fetched at once from S3.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
 
     /// Decoding threads. Default: one per core.
     #[arg(long, value_name = "N")]
@@ -59,7 +66,7 @@ pub struct Args {
 }
 
 /// Runs `trawl ingest`.
-pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
+pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let sources = if args.sources.is_empty() {
         config::configured_sources()?
@@ -79,7 +86,7 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         eprintln!("waiting: another trawl is writing to this lake ({holder})")
     })?;
     report_recovery(&access);
-    let mut listing = trawl_ingest::list(&sources, window)?;
+    let mut listing = list_sources(&sources, window, s3, args.concurrency)?;
     let threads = args
         .threads
         .unwrap_or_else(|| IngestOptions::default().threads)
@@ -101,6 +108,7 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         ..Default::default()
     };
     options.threads = threads;
+    options.concurrency = args.concurrency.max(1);
     let progress = Arc::new(Progress::default());
     let bar = Bar::start(Arc::clone(&progress));
     let result = trawl_ingest::ingest(&lake, listing, &options, &progress);
@@ -129,6 +137,42 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         print_summary(&summary, lake.root())?;
     }
     Ok(outcome)
+}
+
+/// Lists local sources and `s3://` ones.
+fn list_sources(
+    sources: &[String],
+    window: DeliveryWindow,
+    s3: &S3Args,
+    concurrency: usize,
+) -> anyhow::Result<Listing> {
+    let (remote, local): (Vec<&String>, Vec<&String>) =
+        sources.iter().partition(|s| S3Url::parse(s).is_some());
+    let local: Vec<String> = local.into_iter().cloned().collect();
+    let mut listing = if local.is_empty() {
+        Listing::default()
+    } else {
+        trawl_ingest::list(&local, window)?
+    };
+    if remote.is_empty() {
+        return Ok(listing);
+    }
+    let settings = s3.settings();
+    let rt = super::runtime()?;
+    for source in remote {
+        let url = S3Url::parse(source).expect("partitioned on this");
+        let store = trawl_lake::s3::store(&url.bucket, &settings)?;
+        rt.block_on(trawl_ingest::remote::list(
+            &url,
+            store,
+            window,
+            concurrency,
+            &mut listing,
+        ))?;
+    }
+    listing.files.sort();
+    listing.files.dedup_by(|a, b| a.path == b.path);
+    Ok(listing)
 }
 
 /// The delivery days of `--since`/`--until`.

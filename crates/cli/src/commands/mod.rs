@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod queries;
 pub mod query;
 pub mod results;
+pub mod s3_args;
 pub mod sql;
 pub mod status;
 
@@ -29,7 +30,7 @@ use crate::{Outcome, UsageError};
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let lake = cli.lake.as_deref();
     match cli.command {
-        Command::Ingest(args) => ingest::run(lake, args),
+        Command::Ingest(args) => ingest::run(lake, &cli.s3, args),
         Command::Sql(args) => sql::run(lake, &cli.queries, args),
         Command::Queries(args) => queries::run(&cli.queries, args),
         Command::Query(args) => query::run(lake, &cli.queries, args),

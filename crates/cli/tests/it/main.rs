@@ -8,5 +8,6 @@ mod inputs;
 mod nightly;
 mod other_engines;
 mod round_trip;
+mod s3;
 mod saved_queries;
 mod sql;
