@@ -88,4 +88,9 @@ impl Lake {
     pub fn compactions_dir(&self) -> PathBuf {
         self.root.join(META_DIR).join("compactions")
     }
+
+    /// The lake's `s3://` location, when it lives in S3.
+    pub fn s3_url(&self) -> Option<crate::s3::S3Url> {
+        crate::s3::S3Url::parse(self.root.to_str()?)
+    }
 }

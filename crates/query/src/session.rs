@@ -13,6 +13,7 @@ use datafusion::datasource::listing::{
 use datafusion::logical_expr::col;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use trawl_lake::Lake;
+use trawl_lake::s3::S3Settings;
 use trawl_lake::schema::{self, SORT_COLUMN};
 
 use crate::QueryError;
@@ -32,9 +33,17 @@ fn config() -> SessionConfig {
     config
 }
 
-/// Opens a session over the lake at `root`. A lake without data yet gives an empty table.
-pub async fn open_session(lake: &Lake) -> Result<SessionContext, QueryError> {
+/// Opens a session over `lake`, local or in S3 (reached with `s3`). A local lake without data
+/// yet gives an empty table.
+pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext, QueryError> {
     let mut ctx = SessionContext::new_with_config(config());
+    if let Some(url) = lake.s3_url() {
+        let store =
+            trawl_lake::s3::store(&url.bucket, s3).map_err(|e| QueryError::Saved(e.to_string()))?;
+        let bucket = url::Url::parse(&format!("s3://{}", url.bucket))
+            .map_err(|e| QueryError::Saved(format!("{url}: {e}")))?;
+        ctx.register_object_store(&bucket, store);
+    }
     datafusion_functions_json::register_all(&mut ctx)?;
     // Ours after the JSON crate's: Athena's names mean Athena's semantics.
     crate::functions::register(&ctx);
@@ -42,18 +51,22 @@ pub async fn open_session(lake: &Lake) -> Result<SessionContext, QueryError> {
         &mut ctx,
         Arc::new(crate::rewrite::BooleanTextComparison),
     )?;
-    register_table(&ctx, &lake.table_dir()).await?;
+    register_table(&ctx, &lake.table_dir(), lake.s3_url().is_some()).await?;
     Ok(ctx)
 }
 
-async fn register_table(ctx: &SessionContext, table_dir: &Path) -> Result<(), QueryError> {
+async fn register_table(
+    ctx: &SessionContext,
+    table_dir: &Path,
+    in_s3: bool,
+) -> Result<(), QueryError> {
     let file_schema = schema::file_schema();
     let partition_cols = vec![
         ("region".to_string(), DataType::Utf8),
         ("date".to_string(), DataType::Date32),
     ];
     for name in TABLE_ALIASES {
-        if !table_dir.is_dir() {
+        if !in_s3 && !table_dir.is_dir() {
             let mut fields: Vec<_> = file_schema
                 .fields()
                 .iter()

@@ -10,6 +10,7 @@ use trawl_lake::check_state;
 use trawl_query::saved::notify::{NotifyFormat, notify};
 use trawl_query::saved::{CheckReport, Severity, run_check};
 
+use super::s3_args::S3Args;
 use crate::{Outcome, UsageError, config};
 
 /// Findings listed in the table format; `--format json` gives them all.
@@ -66,10 +67,23 @@ fn parse_notify_format(s: &str) -> Result<NotifyFormat, String> {
 }
 
 /// Runs `trawl check`.
-pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::Result<Outcome> {
+pub fn run(
+    lake: Option<&Path>,
+    s3: &S3Args,
+    query_dirs: &[PathBuf],
+    args: Args,
+) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let (catalog, broken) = super::catalog(query_dirs)?;
     let now = Utc::now();
+    let in_s3 = lake.s3_url().is_some();
+    if in_s3 && args.since == "last" {
+        return Err(UsageError(
+            "--since last is kept in the lake, and is not yet kept in a lake in S3: give --since"
+                .into(),
+        )
+        .into());
+    }
     let since = if args.since == "last" {
         match check_state::last_until(&lake)? {
             Some(t) => t,
@@ -94,7 +108,7 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
     let window = trawl_query::saved::Window { since, until };
     let show_progress = std::io::stderr().is_terminal();
     let report = super::runtime()?.block_on(async {
-        let ctx = trawl_query::open_session(&lake).await?;
+        let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         Ok::<_, anyhow::Error>(
             run_check(&ctx, &catalog, window, |run| {
                 if show_progress {
@@ -150,7 +164,9 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
             failures.len()
         );
     }
-    check_state::record(&lake, until).context("remembering this check for --since last")?;
+    if !in_s3 {
+        check_state::record(&lake, until).context("remembering this check for --since last")?;
+    }
     let fail = args
         .fail_on
         .0

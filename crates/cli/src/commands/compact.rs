@@ -29,7 +29,7 @@ pub struct Args {
 
 /// Runs `trawl compact`.
 pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::lake(lake)?;
+    let lake = config::local_lake(lake, "compact")?;
     let started = chrono::Utc::now();
     let before = args
         .older_than

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::s3_args::S3Args;
 use crate::Outcome;
 use crate::config;
 
@@ -19,11 +20,11 @@ pub struct Args {
 }
 
 /// Runs `trawl export`.
-pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
+pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let rt = super::runtime()?;
     let count = rt.block_on(async {
-        let ctx = trawl_query::open_session(&lake).await?;
+        let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         let mut out = super::output(args.output.as_deref())?;
         let n = trawl_query::export::export(&ctx, args.predicate.as_deref(), &mut out).await?;
         Ok::<_, anyhow::Error>(n)

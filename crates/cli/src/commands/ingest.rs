@@ -67,7 +67,7 @@ pub struct Args {
 
 /// Runs `trawl ingest`.
 pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::lake(lake)?;
+    let lake = config::local_lake(lake, "ingest")?;
     let sources = if args.sources.is_empty() {
         config::configured_sources()?
     } else {

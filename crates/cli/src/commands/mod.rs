@@ -31,13 +31,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let lake = cli.lake.as_deref();
     match cli.command {
         Command::Ingest(args) => ingest::run(lake, &cli.s3, args),
-        Command::Sql(args) => sql::run(lake, &cli.queries, args),
+        Command::Sql(args) => sql::run(lake, &cli.s3, &cli.queries, args),
         Command::Queries(args) => queries::run(&cli.queries, args),
-        Command::Query(args) => query::run(lake, &cli.queries, args),
-        Command::Check(args) => check::run(lake, &cli.queries, args),
+        Command::Query(args) => query::run(lake, &cli.s3, &cli.queries, args),
+        Command::Check(args) => check::run(lake, &cli.s3, &cli.queries, args),
         Command::Compact(args) => compact::run(lake, args),
         Command::Status(args) => status::run(lake, args),
-        Command::Export(args) => export::run(lake, args),
+        Command::Export(args) => export::run(lake, &cli.s3, args),
         Command::Ddl(args) => ddl::run(lake, args),
         Command::Generate(args) => generate::run(args),
     }

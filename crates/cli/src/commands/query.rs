@@ -6,6 +6,7 @@ use trawl_query::exec::{execute_statement, footer};
 use trawl_query::saved::{PrepareError, Window, parse_assignments, prepare};
 
 use super::results::ResultArgs;
+use super::s3_args::S3Args;
 use crate::{Outcome, UsageError, config};
 
 /// Arguments of `trawl query`.
@@ -33,7 +34,12 @@ pub struct Args {
 }
 
 /// Runs `trawl query`.
-pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::Result<Outcome> {
+pub fn run(
+    lake: Option<&Path>,
+    s3: &S3Args,
+    query_dirs: &[PathBuf],
+    args: Args,
+) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let (catalog, _) = super::catalog(query_dirs)?;
     let query = catalog.get(&args.name).map_err(UsageError)?;
@@ -52,7 +58,7 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
     let options = args.results.print_options();
     let mut out = args.results.writer()?;
     let done = super::runtime()?.block_on(async {
-        let ctx = trawl_query::open_session(&lake).await?;
+        let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         let done = execute_statement(&ctx, statement, &options, &mut out).await?;
         out.flush()?;
         Ok::<_, anyhow::Error>(done)

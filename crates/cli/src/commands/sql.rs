@@ -7,6 +7,7 @@ use anyhow::Context;
 use trawl_query::exec::{execute_sql, footer};
 
 use super::results::ResultArgs;
+use super::s3_args::S3Args;
 use crate::Outcome;
 use crate::config;
 
@@ -27,7 +28,12 @@ pub struct Args {
 }
 
 /// Runs `trawl sql`.
-pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::Result<Outcome> {
+pub fn run(
+    lake: Option<&Path>,
+    s3: &S3Args,
+    query_dirs: &[PathBuf],
+    args: Args,
+) -> anyhow::Result<Outcome> {
     let lake = config::lake(lake)?;
     let mut scripts = args.commands.clone();
     for f in &args.files {
@@ -52,7 +58,7 @@ pub fn run(lake: Option<&Path>, query_dirs: &[PathBuf], args: Args) -> anyhow::R
     };
     let rt = super::runtime()?;
     rt.block_on(async {
-        let ctx = trawl_query::open_session(&lake).await?;
+        let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         if interactive {
             trawl_query::repl::run_prompt(ctx, options, catalog).await?;
             return Ok(());

@@ -28,7 +28,7 @@ pub struct Args {
 
 /// Runs `trawl status`.
 pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::lake(lake)?;
+    let lake = config::local_lake(lake, "status")?;
     let s = status(&lake, args.runs)?;
     if args.format == "json" {
         writeln!(std::io::stdout(), "{}", as_json(&s))?;

@@ -58,7 +58,11 @@ impl Moto {
             .arg(lake)
             .args(["--s3-endpoint", &self.endpoint, "--s3-retry-secs", "3"])
             .args(args)
-            .current_dir(lake.parent().unwrap())
+            // A lake in S3 has no local parent: run where the test's scratch files are.
+            .current_dir(match lake.parent().filter(|p| p.is_dir()) {
+                Some(p) => p.to_path_buf(),
+                None => std::env::temp_dir(),
+            })
             .env_remove("TRAWL_LAKE")
             .env_remove("AWS_PROFILE")
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -197,4 +201,57 @@ fn s3_errors_name_the_bucket_and_the_fix_and_never_the_secret() {
     assert!(stderr.contains("s3://bucket/AWSLogs/"), "{stderr}");
     assert!(stderr.contains("--s3-endpoint"), "{stderr}");
     assert!(!stderr.contains("s3cr3t"), "{stderr}");
+}
+
+#[test]
+fn a_lake_in_s3_answers_as_the_local_one() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (tree, _) = generate(dir.path(), 1500, 2, 34);
+    let local = dir.path().join("local");
+    trawl(&local, &["ingest", tree.to_str().unwrap()]).assert_code(0);
+    moto.put("lakes", "team/lake/", &local);
+    let remote = "s3://lakes/team/lake";
+    let sql = "SELECT region, CAST(date AS VARCHAR) AS d, count(*) AS n, \
+               count(DISTINCT useridentity.arn) AS who FROM cloudtrail \
+               WHERE eventtime >= '2024-03-01T12:00:00Z' GROUP BY 1, 2 ORDER BY 1, 2";
+    let want = trawl(&local, &["sql", "--format", "csv", "-c", sql]);
+    want.assert_code(0);
+    let got = moto.trawl(Path::new(remote), &["sql", "--format", "csv", "-c", sql]);
+    got.assert_code(0);
+    assert_eq!(got.stdout, want.stdout);
+    assert!(want.stdout.lines().count() > 5);
+
+    let check = [
+        "check",
+        "--since",
+        "2024-03-01",
+        "--until",
+        "2024-03-03",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ];
+    let want = trawl(&local, &check);
+    let got = moto.trawl(Path::new(remote), &check);
+    got.assert_code(0);
+    assert_eq!(got.stdout, want.stdout);
+    assert!(!got.stdout.is_empty());
+
+    let want = multiset(export_all(&local, None));
+    let got = moto.trawl(Path::new(remote), &["export"]);
+    got.assert_code(0);
+    let got = multiset(
+        got.stdout
+            .lines()
+            .map(|l| canonical(&serde_json::from_str(l).unwrap())),
+    );
+    assert_eq!(got, want);
+
+    // Writing a lake in S3 is refused with the way out, and nothing is written locally.
+    let refused = moto.trawl(Path::new(remote), &["ingest", tree.to_str().unwrap()]);
+    refused.assert_code(1);
+    assert!(refused.stderr.contains("aws s3 sync"), "{}", refused.stderr);
+    assert!(!std::env::temp_dir().join("s3:").exists());
 }

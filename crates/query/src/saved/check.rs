@@ -237,7 +237,7 @@ mod tests {
     #[tokio::test]
     async fn every_builtin_query_plans_and_detections_return_finding_columns() {
         let dir = tempfile::tempdir().unwrap();
-        let ctx = crate::open_session(&trawl_lake::Lake::new(dir.path()))
+        let ctx = crate::open_session(&trawl_lake::Lake::new(dir.path()), &Default::default())
             .await
             .unwrap();
         let (catalog, errors) = Catalog::load(&[]);
