@@ -21,11 +21,13 @@ pub struct Executed {
 
 /// Splits `sql` into statements (a syntax error names its line and column).
 pub fn split_statements(sql: &str) -> Result<Vec<Statement>, QueryError> {
-    let mut parser = DFParserBuilder::new(sql).build()?;
+    let sql = crate::table_names::replace_event_data_store_ids(sql);
+    let mut parser = DFParserBuilder::new(sql.as_ref()).build()?;
     let mut statements: Vec<Statement> = parser.parse_statements()?.into_iter().collect();
-    statements
-        .iter_mut()
-        .for_each(crate::unnest::rewrite_cross_join_unnest);
+    for s in &mut statements {
+        crate::unnest::rewrite_cross_join_unnest(s);
+        crate::field_access::rewrite_field_access(s);
+    }
     Ok(statements)
 }
 

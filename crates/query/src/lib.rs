@@ -6,6 +6,7 @@ pub mod command;
 pub mod error;
 pub mod exec;
 pub mod export;
+pub mod field_access;
 pub mod functions;
 pub mod helper;
 pub mod jsonpath;
@@ -16,6 +17,7 @@ pub mod rewrite;
 pub mod saved;
 pub mod session;
 pub mod table;
+pub mod table_names;
 pub mod unnest;
 
 pub use error::QueryError;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -18,6 +19,7 @@ use trawl_lake::schema::{self, SORT_COLUMN};
 
 use crate::QueryError;
 use crate::table::CloudTrailTable;
+use crate::table_names::CloudTrailSchema;
 
 /// Names the table answers to.
 pub const TABLE_ALIASES: [&str; 2] = ["cloudtrail", "cloudtrail_logs"];
@@ -65,32 +67,37 @@ async fn register_table(
         ("region".to_string(), DataType::Utf8),
         ("date".to_string(), DataType::Date32),
     ];
-    for name in TABLE_ALIASES {
-        if !in_s3 && !table_dir.is_dir() {
-            let mut fields: Vec<_> = file_schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect();
-            for (n, t) in &partition_cols {
-                fields.push(datafusion::arrow::datatypes::Field::new(n, t.clone(), true));
-            }
-            let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
-            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
-            continue;
+    let table: Arc<dyn TableProvider> = if !in_s3 && !table_dir.is_dir() {
+        let mut fields: Vec<_> = file_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for (n, t) in &partition_cols {
+            fields.push(datafusion::arrow::datatypes::Field::new(n, t.clone(), true));
         }
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        Arc::new(MemTable::try_new(schema, vec![vec![]])?)
+    } else {
         let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
-            .with_table_partition_cols(partition_cols.clone())
+            .with_table_partition_cols(partition_cols)
             .with_file_sort_order(vec![vec![col(SORT_COLUMN).sort(true, false)]]);
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(Arc::clone(&file_schema));
-        ctx.register_table(
-            name,
-            Arc::new(CloudTrailTable::new(ListingTable::try_new(config)?)),
-        )?;
+        Arc::new(CloudTrailTable::new(ListingTable::try_new(config)?))
+    };
+    // The default schema, and Athena's `default` database, answer every `cloudtrail*` name.
+    let schema = Arc::new(CloudTrailSchema::new(Arc::clone(&table)));
+    for name in TABLE_ALIASES {
+        schema.register_table(name.to_string(), Arc::clone(&table))?;
     }
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| QueryError::Saved("the session has no default catalog".into()))?;
+    catalog.register_schema("public", Arc::clone(&schema) as Arc<dyn SchemaProvider>)?;
+    catalog.register_schema("default", schema)?;
     Ok(())
 }

@@ -23,6 +23,22 @@ fn rewrite_query(q: &mut Query) {
         }
     }
     if let SetExpr::Select(select) = q.body.as_mut() {
+        // `FROM t, UNNEST(a) AS u(x)` is the same lateral join as `CROSS JOIN UNNEST`.
+        let mut i = 1;
+        while i < select.from.len() {
+            if matches!(select.from[i].relation, TableFactor::UNNEST { .. })
+                && select.from[i].joins.is_empty()
+            {
+                let unnest = select.from.remove(i);
+                select.from[i - 1].joins.push(Join {
+                    relation: unnest.relation,
+                    global: false,
+                    join_operator: JoinOperator::CrossJoin(ast::JoinConstraint::None),
+                });
+            } else {
+                i += 1;
+            }
+        }
         for from in &mut select.from {
             rewrite_from(from);
         }
@@ -114,6 +130,14 @@ mod tests {
                 "SELECT c.eventid, r.arn FROM cloudtrail c CROSS JOIN UNNEST(c.resources) AS t (r)"
             ),
             "SELECT c.eventid, r.arn FROM (SELECT *, unnest(c.resources) AS r FROM cloudtrail c) AS c"
+        );
+    }
+
+    #[test]
+    fn a_comma_before_unnest_is_a_lateral_join() {
+        assert_eq!(
+            rewrite("SELECT r.arn FROM cloudtrail, UNNEST(resources) AS t(r)"),
+            "SELECT r.arn FROM (SELECT *, unnest(resources) AS r FROM cloudtrail) AS cloudtrail"
         );
     }
 

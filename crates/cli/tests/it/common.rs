@@ -151,3 +151,14 @@ pub fn generate(dir: &Path, events: u32, days: u32, seed: u32) -> (PathBuf, Valu
         serde_json::from_slice(&std::fs::read(tree.join("_manifest.json")).unwrap()).unwrap();
     (tree, manifest)
 }
+
+/// A fresh folder under Cargo's scratch space for integration tests, kept after the run (for
+/// a look at what a failing test left) and unique to this process, so concurrent test runs
+/// never share one.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    tempfile::Builder::new()
+        .prefix(&format!("{name}-"))
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+        .keep()
+}

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod common;
+mod dialect;
 mod engines;
 mod generated;
 mod inputs;

@@ -123,9 +123,7 @@ const REPORTS: &[(&str, &[&str], Option<&str>)] = &[
 fn lake() -> (&'static Path, &'static Value) {
     static LAKE: OnceLock<(PathBuf, Value)> = OnceLock::new();
     let (lake, manifest) = LAKE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("saved-queries");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("saved-queries");
         let (tree, manifest) = generate(&dir, 8000, 7, 11);
         let lake = dir.join("lake");
         trawl(&lake, &["ingest", tree.to_str().unwrap()]).assert_code(0);
