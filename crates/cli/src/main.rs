@@ -54,14 +54,33 @@ fn main() -> ExitCode {
         Ok(Outcome::Partial) => ExitCode::from(3),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<UsageError>().is_some() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text (or the part after its own
+/// `kind: ` prefix) is already in the message is left out, since DataFusion's errors repeat
+/// their sources in their own text.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        let core = c.split_once(": ").map_or(c.as_str(), |(_, rest)| rest);
+        if text.contains(&c) || text.contains(core) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
 }
 
 /// `trawl sql -c … | head` closing the pipe early is not an error.

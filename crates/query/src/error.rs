@@ -12,6 +12,13 @@ pub enum QueryError {
     /// Writing results failed.
     #[error("writing results: {0}")]
     Io(#[from] std::io::Error),
+    /// Planning refused a statement at a known place.
+    #[error("{message} (at line {line}, column {column})")]
+    Located {
+        message: String,
+        line: u64,
+        column: u64,
+    },
     /// A saved query could not be found or prepared.
     #[error("{0}")]
     Saved(String),

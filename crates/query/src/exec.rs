@@ -39,7 +39,11 @@ pub async fn execute_statement<W: Write>(
     out: &mut W,
 ) -> Result<Executed, QueryError> {
     let started = Instant::now();
-    let plan = ctx.state().statement_to_plan(statement).await?;
+    let plan = ctx
+        .state()
+        .statement_to_plan(statement)
+        .await
+        .map_err(with_position)?;
     let frame = ctx.execute_logical_plan(plan).await?;
     let stream = frame.execute_stream().await?;
     let printed = print_stream(stream, options, out).await?;
@@ -47,6 +51,22 @@ pub async fn execute_statement<W: Write>(
         printed,
         elapsed: started.elapsed(),
     })
+}
+
+/// A planning error with the line and column it is about, when DataFusion knows them.
+fn with_position(e: datafusion::error::DataFusionError) -> QueryError {
+    let at = e
+        .diagnostic()
+        .and_then(|d| d.span)
+        .filter(|s| s.start.line > 0);
+    match at {
+        Some(span) => QueryError::Located {
+            message: e.strip_backtrace(),
+            line: span.start.line,
+            column: span.start.column,
+        },
+        None => e.into(),
+    }
 }
 
 /// Runs every statement of `sql` in order, reporting each with `report`; stops at the first

@@ -41,6 +41,7 @@ pub fn register(ctx: &SessionContext) {
     ] {
         ctx.register_udf(udf);
     }
+    crate::trino::register(ctx);
 }
 
 /// The number of rows of a call: the longest array argument, or 1 for all scalars.

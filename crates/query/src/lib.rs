@@ -18,6 +18,13 @@ pub mod saved;
 pub mod session;
 pub mod table;
 pub mod table_names;
+pub mod trino;
+pub mod trino_agg;
+pub mod trino_joda;
+pub mod trino_json;
+pub mod trino_text;
+pub mod trino_time;
+pub mod trino_url;
 pub mod unnest;
 
 pub use error::QueryError;

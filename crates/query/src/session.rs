@@ -32,13 +32,18 @@ fn config() -> SessionConfig {
     options.execution.parquet.reorder_filters = true;
     options.execution.parquet.enable_page_index = true;
     options.execution.parquet.pruning = true;
+    // Statistics of every file would be read at planning, before any pruning: 40–60 ms of each
+    // query on a 1M-event lake (bench/query.sh), more in S3. Scans prune with them anyway.
+    options.execution.collect_statistics = false;
+    // Planning errors then name the line and column they are about.
+    options.sql_parser.collect_spans = true;
     config
 }
 
 /// Opens a session over `lake`, local or in S3 (reached with `s3`). A local lake without data
 /// yet gives an empty table.
 pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext, QueryError> {
-    let mut ctx = SessionContext::new_with_config(config());
+    let mut ctx = crate::trino_text::session_context(config())?;
     if let Some(url) = lake.s3_url() {
         let store =
             trawl_lake::s3::store(&url.bucket, s3).map_err(|e| QueryError::Saved(e.to_string()))?;
