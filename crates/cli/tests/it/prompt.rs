@@ -377,6 +377,14 @@ fn prompt_in_a_terminal() {
     let file = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
     assert!(file.contains("| 42 "), "{file}");
 
+    // \run runs a saved query, its window and parameters given as k=v; mistakes are named.
+    let s = t.step("\\run iam-policy-changes since=2000-01-01");
+    assert!(s.contains("2 rows"), "{s}");
+    let s = t.step("\\run ir/access-key-activity");
+    assert!(s.contains("parameter `access_key_id` is required"), "{s}");
+    let s = t.step("\\run iam-policy-change");
+    assert!(s.contains("did you mean `cis/iam-policy-changes`"), "{s}");
+
     // Ctrl-C cancels a query that would run for minutes; the prompt stays.
     t.fresh();
     t.line("SELECT max(value % 7) AS m FROM generate_series(1, 100000000000);");
