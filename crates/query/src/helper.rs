@@ -77,6 +77,33 @@ pub struct SqlHelper {
     color: bool,
 }
 
+/// Each column and nested field of `fields` with its type, for `\d`: a struct's fields follow
+/// it, dotted (`useridentity.sessioncontext.attributes.mfaauthenticated`), and a list of
+/// structs' fields follow it as `resources[].arn`.
+pub fn describe(prefix: &str, fields: &Fields, out: &mut Vec<(String, String)>) {
+    for f in fields {
+        let path = if prefix.is_empty() {
+            f.name().clone()
+        } else {
+            format!("{prefix}.{}", f.name())
+        };
+        match f.data_type() {
+            DataType::Struct(children) => {
+                out.push((path.clone(), "struct".into()));
+                describe(&path, children, out);
+            }
+            DataType::List(item) => match item.data_type() {
+                DataType::Struct(children) => {
+                    out.push((path.clone(), "list<struct>".into()));
+                    describe(&format!("{path}[]"), children, out);
+                }
+                other => out.push((path, format!("list<{other}>"))),
+            },
+            other => out.push((path, other.to_string())),
+        }
+    }
+}
+
 /// Every column path of `fields`, nested ones dotted: `useridentity.sessioncontext.…`.
 pub fn column_paths(prefix: &str, fields: &Fields, out: &mut Vec<String>) {
     for f in fields {
@@ -239,6 +266,25 @@ impl Helper for SqlHelper {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_lists_nested_fields_with_their_types() {
+        let mut lines = Vec::new();
+        describe("", trawl_lake::schema::file_schema().fields(), &mut lines);
+        let has = |p: &str, t: &str| {
+            lines
+                .iter()
+                .any(|(path, ty)| path == p && ty.starts_with(t))
+        };
+        assert!(has("useridentity", "struct"));
+        assert!(has(
+            "useridentity.sessioncontext.attributes.mfaauthenticated",
+            "Utf8"
+        ));
+        assert!(has("resources", "list<struct>"));
+        assert!(has("resources[].arn", "Utf8"));
+        assert!(has("eventtime", "Timestamp("));
+    }
 
     #[test]
     fn completes_nested_fields_keywords_and_commands() {

@@ -175,9 +175,12 @@ impl Shell {
             }
             Command::Describe(table) => {
                 let provider = self.ctx.table_provider(table.as_str()).await?;
+                let mut lines = Vec::new();
+                crate::helper::describe("", provider.schema().fields(), &mut lines);
+                let width = lines.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
                 let mut stdout = std::io::stdout().lock();
-                for f in provider.schema().fields() {
-                    writeln!(stdout, "  {:<28} {}", f.name(), f.data_type())?;
+                for (path, ty) in lines {
+                    writeln!(stdout, "  {path:<width$}  {ty}")?;
                 }
             }
             Command::Timing => {
