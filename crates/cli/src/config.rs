@@ -39,7 +39,7 @@ pub fn local_lake(flag: Option<&Path>, command: &str) -> anyhow::Result<Lake> {
     if let Some(url) = lake.s3_url() {
         anyhow::bail!(
             "{url}: `trawl {command}` works on a local lake so far (sql, query, check and export \
-             read a lake in S3); run it on a local lake and copy the lake to S3 (aws s3 sync)"
+             read a lake in S3); run it on a local lake and copy the lake to S3 (aws s3 sync --delete)"
         );
     }
     Ok(lake)

@@ -43,6 +43,13 @@ pub fn rebuild_ledger(
     listing: &Listing,
     threads: usize,
 ) -> Result<Rebuilt, IngestError> {
+    if let Some(object) = listing.files.iter().find(|f| f.object.is_some()) {
+        return Err(IngestError::Remote(format!(
+            "{}: --rebuild-ledger reads local sources only; rebuild with a local copy of the \
+             sources (aws s3 sync), or leave S3 sources out of this run",
+            object.path.display()
+        )));
+    }
     let mut rebuilt = Rebuilt {
         moved_aside: move_damaged_aside(lake)?,
         ..Rebuilt::default()

@@ -206,7 +206,9 @@ pub fn ingest(
         commit(lake, &run_id, &listing, &mut summary)?;
         Ok(summary)
     });
-    if outcome.is_err() {
+    // Once the ledger record exists the run is committed: its staged files must stay for the
+    // next writer's recovery to publish, even if publishing them failed here.
+    if outcome.is_err() && !LedgerRecord::path(lake, &run_id).exists() {
         // Not committed: staging holds nothing a reader can see.
         let _ = std::fs::remove_dir_all(&staging);
     }

@@ -1,5 +1,9 @@
-//! What `trawl check --since last` starts from: the end of the window of the last check that
-//! completed, kept in `_trawl/check.json`.
+//! What `trawl check --since last` starts from: the end of the window of the last such check
+//! that completed, and the findings it reported near that end, kept in `_trawl/check.json`.
+//!
+//! CloudTrail delivers events minutes after they happen, so the next window starts
+//! [`OVERLAP`] before the last one ended, and the findings already reported in that overlap
+//! are not reported again.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,16 +19,36 @@ pub struct CheckState {
     pub version: u32,
     /// The `until` of the last complete check, RFC 3339.
     pub last_until: String,
+    /// Findings (`query eventid`) that check reported within [`OVERLAP`] of its end.
+    #[serde(default)]
+    pub recent: Vec<String>,
+}
+
+/// How far the next window reaches back before the last one's end, for late deliveries.
+pub const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+/// Where the last check ended, and what it reported near there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastCheck {
+    /// The end of its window.
+    pub until: DateTime<Utc>,
+    /// Findings reported within [`OVERLAP`] of that end, as `query eventid`.
+    pub recent: Vec<String>,
 }
 
 const VERSION: u32 = 1;
 
-/// The end of the last complete check, if any.
-pub fn last_until(lake: &Lake) -> Result<Option<DateTime<Utc>>, MetaError> {
+/// The last complete check, if any.
+pub fn last(lake: &Lake) -> Result<Option<LastCheck>, MetaError> {
     let path = lake.check_state_path();
     match meta_file::read::<CheckState>(&path)? {
         Some(s) if s.version == VERSION => DateTime::parse_from_rfc3339(&s.last_until)
-            .map(|t| Some(t.with_timezone(&Utc)))
+            .map(|t| {
+                Some(LastCheck {
+                    until: t.with_timezone(&Utc),
+                    recent: s.recent,
+                })
+            })
             .map_err(|e| MetaError::Damaged {
                 path,
                 reason: format!("last_until `{}`: {e}", s.last_until),
@@ -37,13 +61,14 @@ pub fn last_until(lake: &Lake) -> Result<Option<DateTime<Utc>>, MetaError> {
     }
 }
 
-/// Records that a check covered everything up to `until`.
-pub fn record(lake: &Lake, until: DateTime<Utc>) -> Result<(), MetaError> {
+/// Records that a check covered everything up to `until`, reporting `recent` near its end.
+pub fn record(lake: &Lake, until: DateTime<Utc>, recent: Vec<String>) -> Result<(), MetaError> {
     meta_file::write(
         &lake.check_state_path(),
         &CheckState {
             version: VERSION,
             last_until: until.to_rfc3339_opts(SecondsFormat::Micros, true),
+            recent,
         },
     )
 }
@@ -56,15 +81,21 @@ mod tests {
     fn remembers_the_last_window() {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
-        assert_eq!(last_until(&lake).unwrap(), None);
+        assert_eq!(last(&lake).unwrap(), None);
         let t: DateTime<Utc> = "2024-03-11T08:00:00.123456Z".parse().unwrap();
-        record(&lake, t).unwrap();
-        assert_eq!(last_until(&lake).unwrap(), Some(t));
+        record(&lake, t, vec!["q e".into()]).unwrap();
+        assert_eq!(
+            last(&lake).unwrap(),
+            Some(LastCheck {
+                until: t,
+                recent: vec!["q e".into()]
+            })
+        );
         std::fs::write(
             lake.check_state_path(),
             r#"{"version":1,"last_until":"soon"}"#,
         )
         .unwrap();
-        assert!(last_until(&lake).is_err());
+        assert!(last(&lake).is_err());
     }
 }

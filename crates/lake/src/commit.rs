@@ -54,6 +54,16 @@ pub fn staged_quarantine(staging: &Path) -> PathBuf {
 
 /// Commits an ingest run: the ledger record first, then the staged files into the table.
 pub fn commit_run(lake: &Lake, record: &LedgerRecord) -> Result<(), CommitError> {
+    // The staged files' folder entries must be durable before the record says they exist.
+    let table = staged_table(&lake.staging_dir(&record.run_id));
+    let dirs: BTreeSet<PathBuf> = record
+        .files
+        .iter()
+        .filter_map(|rel| table.join(rel).parent().map(Path::to_path_buf))
+        .collect();
+    for dir in &dirs {
+        sync_dir(dir)?;
+    }
     meta_file::write(&LedgerRecord::path(lake, &record.run_id), record)?;
     publish_run(lake, record)
 }
@@ -67,7 +77,21 @@ fn publish_run(lake: &Lake, record: &LedgerRecord) -> Result<(), CommitError> {
         let from = table.join(rel);
         let to = lake.table_dir().join(rel);
         if !from.exists() {
-            continue; // Published before a crash.
+            if to.exists() {
+                continue; // Published before a crash.
+            }
+            return Err(CommitError::Io {
+                path: from,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "a file of committed run {} is neither staged nor in the table; restore \
+                         it from a backup, or move the run's ledger record aside and run \
+                         `trawl ingest --rebuild-ledger`",
+                        record.run_id
+                    ),
+                ),
+            });
         }
         let dir = to.parent().expect("files sit in partition folders");
         std::fs::create_dir_all(dir).map_err(io(dir))?;

@@ -40,11 +40,12 @@ impl ScalarUDFImpl for RegexpExtract {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let n = args.number_rows;
         let all_scalar = args
             .args
             .iter()
             .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        // All constants: one value, whatever the batch size (even an empty batch).
+        let n = if all_scalar { 1 } else { args.number_rows };
         let arrays = args
             .args
             .iter()

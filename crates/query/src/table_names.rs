@@ -57,8 +57,10 @@ impl SchemaProvider for CloudTrailSchema {
         self.own.deregister_table(name)
     }
 
+    // Only the session's own tables exist for DDL, so `CREATE TABLE cloudtrail_x AS …` works;
+    // a `cloudtrail*` name is still answered when a query reads it.
     fn table_exist(&self, name: &str) -> bool {
-        self.own.table_exist(name) || Self::is_alias(name)
+        self.own.table_exist(name)
     }
 }
 
@@ -70,9 +72,17 @@ static EVENT_DATA_STORE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Replaces a CloudTrail Lake event data store id after FROM or JOIN by `cloudtrail`, before
-/// parsing (an unquoted id is not an SQL identifier).
+/// parsing (an unquoted id is not an SQL identifier). Text inside quotes is left alone.
 pub fn replace_event_data_store_ids(sql: &str) -> std::borrow::Cow<'_, str> {
-    EVENT_DATA_STORE.replace_all(sql, "${1}${2}cloudtrail")
+    EVENT_DATA_STORE.replace_all(sql, |c: &regex::Captures<'_>| {
+        let start = c.get(0).map_or(0, |m| m.start());
+        let quoted = sql[..start].matches('\'').count() % 2 == 1;
+        if quoted {
+            c[0].to_string()
+        } else {
+            format!("{}{}cloudtrail", &c[1], &c[2])
+        }
+    })
 }
 
 #[cfg(test)]
@@ -91,6 +101,9 @@ mod tests {
             replace_event_data_store_ids("select 1 from\n  0A1B2C3D-1234-5678-90AB-CDEF01234567 e"),
             "select 1 from\n  cloudtrail e"
         );
+        let quoted =
+            "SELECT 1 FROM cloudtrail WHERE m LIKE '%from 0a1b2c3d-1234-5678-90ab-cdef01234567%'";
+        assert_eq!(replace_event_data_store_ids(quoted), quoted);
         let other =
             "SELECT * FROM cloudtrail WHERE eventid = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111'";
         assert_eq!(replace_event_data_store_ids(other), other);

@@ -225,7 +225,12 @@ impl ScalarUDFImpl for Simple {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let n = args.number_rows;
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        // All constants: one value, whatever the batch size (even an empty batch).
+        let n = if all_scalar { 1 } else { args.number_rows };
         let arrays = args
             .args
             .iter()
@@ -243,11 +248,7 @@ impl ScalarUDFImpl for Simple {
             })
             .collect::<Result<Vec<_>>>()?;
         let result = (self.body)(&arrays)?;
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
+        if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                 &result, 0,
             )?))

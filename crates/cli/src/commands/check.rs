@@ -84,9 +84,16 @@ pub fn run(
         )
         .into());
     }
-    let since = if args.since == "last" {
-        match check_state::last_until(&lake)? {
-            Some(t) => t,
+    let remember = args.since == "last";
+    let last = if remember {
+        check_state::last(&lake).context("reading where the last check ended")?
+    } else {
+        None
+    };
+    let since = if remember {
+        match &last {
+            // Back over the overlap, for events delivered after the last check ran.
+            Some(l) => l.until - check_state::OVERLAP,
             None => {
                 eprintln!("no previous check in this lake: checking the last 24h");
                 now - TimeDelta::hours(24)
@@ -127,18 +134,24 @@ pub fn run(
         )
     })?;
 
-    let mut out = std::io::stdout().lock();
-    match args.format.as_str() {
-        "json" | "ndjson" => {
-            for f in report.findings() {
-                writeln!(out, "{}", f.to_json())?;
+    let mut report = report;
+    // What the last check reported already is not reported again.
+    let recent: Vec<String> = report
+        .findings()
+        .filter(|f| {
+            f.get("eventtime")
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t >= until - check_state::OVERLAP)
+        })
+        .map(finding_key)
+        .collect();
+    if let Some(l) = &last {
+        for run in &mut report.runs {
+            if let Ok(found) = &mut run.result {
+                found.retain(|f| !l.recent.contains(&finding_key(f)));
             }
         }
-        "csv" => print_delimited(&report, ',', &mut out)?,
-        "tsv" => print_delimited(&report, '\t', &mut out)?,
-        _ => print_summary(&report, &mut out)?,
     }
-    out.flush()?;
 
     let failures: Vec<_> = report.failures().collect();
     for (query, error) in &failures {
@@ -157,15 +170,29 @@ pub fn run(
             trawl_query::saved::notify::redact(url)
         );
     }
-    if !failures.is_empty() || broken > 0 {
+    let complete = failures.is_empty() && broken == 0;
+    // Only a `--since last` check moves the mark, so ad-hoc checks leave the nightly one alone.
+    if complete
+        && remember
+        && let Err(e) = check_state::record(&lake, until.min(now), recent)
+    {
+        eprintln!("warning: where this check ended was not remembered for --since last: {e}");
+    }
+    // Reader gone (`| head`): the exit code still tells the findings.
+    if let Err(e) = print(&report, &args.format) {
+        let closed = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if !closed {
+            return Err(e);
+        }
+    }
+    if !complete {
         anyhow::bail!(
             "{} detection(s) failed and {broken} saved query file(s) could not be read: fix \
              them (named above) and run again",
             failures.len()
         );
-    }
-    if !in_s3 {
-        check_state::record(&lake, until).context("remembering this check for --since last")?;
     }
     let fail = args
         .fail_on
@@ -176,6 +203,28 @@ pub fn run(
     } else {
         Outcome::Success
     })
+}
+
+/// `query eventid`: how a finding is known across checks.
+fn finding_key(f: &trawl_query::saved::Finding) -> String {
+    format!("{} {}", f.query, f.get("eventid").unwrap_or_default())
+}
+
+/// The report on stdout in `format`.
+fn print(report: &CheckReport, format: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        "json" | "ndjson" => {
+            for f in report.findings() {
+                writeln!(out, "{}", f.to_json())?;
+            }
+        }
+        "csv" => print_delimited(report, ',', &mut out)?,
+        "tsv" => print_delimited(report, '\t', &mut out)?,
+        _ => print_summary(report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Findings as CSV or TSV with a header; fields holding the separator, a quote or a line break

@@ -1,5 +1,6 @@
 //! `trawl ddl`.
 
+use std::io::Write;
 use std::path::Path;
 
 use trawl_lake::Lake;
@@ -50,7 +51,9 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         regions: region_dirs(&lake),
     };
     let text = ddl::ddl(&options).map_err(|e| crate::UsageError(e.to_string()))?;
-    print!("{text}");
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(Outcome::Success)
 }
 

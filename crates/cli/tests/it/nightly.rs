@@ -170,20 +170,25 @@ fn kill_9_during_compaction_then_rerun_gives_the_clean_lake() {
 #[test]
 fn a_second_writer_is_refused_or_waits() {
     let dir = tempfile::tempdir().unwrap();
-    let (tree, _) = generate(dir.path(), 3000, 2, 23);
+    let (tree, _) = generate(dir.path(), 1000, 1, 23);
     let lake = dir.path().join("lake");
     let tree_arg = tree.to_str().unwrap();
-    let mut first = spawn(&lake, &["ingest", tree_arg]);
-    // Wait until the first writer holds the lock (its name is in the lock file).
-    let lock = lake.join("_trawl/lock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&lock).map_or(true, |t| t.is_empty()) {
-        assert!(
-            Instant::now() < deadline,
-            "the first ingest never took the lock"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    trawl(&lake, &["ingest", tree_arg]).assert_code(0);
+    let events = lake_events(&lake);
+
+    // The test itself holds the writer lock, the way a running ingest does.
+    let path = lake.join("_trawl/lock");
+    let mut holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    holder.lock().unwrap();
+    std::io::Write::write_all(
+        &mut holder,
+        b"pid 4242 running `trawl ingest` since 2024-03-11T02:30:00Z",
+    )
+    .unwrap();
     let refused = trawl(&lake, &["ingest", tree_arg]);
     refused.assert_code(1);
     assert!(
@@ -194,24 +199,40 @@ fn a_second_writer_is_refused_or_waits() {
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("trawl ingest"),
+        refused.stderr.contains("pid 4242 running `trawl ingest`"),
         "{}",
         refused.stderr
     );
-    let compact = trawl(&lake, &["compact"]);
-    compact.assert_code(1);
+    trawl(&lake, &["compact"]).assert_code(1);
 
-    let waited = trawl(&lake, &["compact", "--wait"]);
-    waited.assert_code(0);
-    assert!(waited.stderr.contains("waiting"), "{}", waited.stderr);
-    assert!(first.wait().unwrap().success());
-    // The waiting compaction ran after the ingest committed: nothing was lost or doubled.
-    let events = lake_events(&lake);
-    assert_eq!(events.len(), source_events(&tree).len());
+    // --wait queues: the waiter says so, and runs once the lock is free.
+    let log = dir.path().join("waiter.log");
+    let mut waiter = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(["--lake", lake.to_str().unwrap(), "compact", "--wait"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("waiting")
+    {
+        assert!(Instant::now() < deadline, "the waiter never said it waits");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        waiter.try_wait().unwrap().is_none(),
+        "the waiter ran while the lock was held"
+    );
+    drop(holder);
+    assert!(waiter.wait().unwrap().success());
+    assert_eq!(lake_events(&lake), events);
+
     // A killed holder leaves no lock behind.
-    let mut holder = spawn(&lake, &["ingest", tree_arg]);
-    holder.kill().unwrap();
-    holder.wait().unwrap();
+    let mut killed = spawn(&lake, &["ingest", tree_arg]);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
     trawl(&lake, &["compact"]).assert_code(0);
 }
 
@@ -279,8 +300,14 @@ fn a_nightly_sequence_holds_exactly_what_was_delivered() {
         })
         .unwrap();
     let bytes = std::fs::read(&rewritten).unwrap();
-    std::thread::sleep(Duration::from_millis(20));
     std::fs::write(&rewritten, &bytes).unwrap();
+    // Rewritten in place: a new modification time, whatever the file system's granularity.
+    std::fs::File::options()
+        .write(true)
+        .open(&rewritten)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
     let run = trawl(&lake, &["ingest", "--json", bucket.to_str().unwrap()]);
     run.assert_code(0);
     assert_eq!(

@@ -449,29 +449,36 @@ fn parameters_are_typed_and_never_spliced() {
 }
 
 #[test]
-fn since_last_starts_where_the_previous_check_ended() {
+fn since_last_continues_where_the_last_check_ended_without_repeating_itself() {
     let dir = tempfile::tempdir().unwrap();
     let (lake, _) = lake();
-    // A copy, so the shared lake's check state stays untouched.
+    // A copy of the table alone, so other tests' checks on the shared lake do not interfere.
     let copy = dir.path().join("lake");
-    copy_dir(lake, &copy);
-    let cut = "2024-03-04T00:00:00Z";
-    let first = trawl(
-        &copy,
-        &[
-            "check",
-            "--since",
-            "2000-01-01",
-            "--until",
-            cut,
-            "--fail-on",
-            "never",
-        ],
+    copy_dir(&lake.join("cloudtrail"), &copy.join("cloudtrail"));
+    // An ad-hoc check leaves no mark.
+    let (run, all) = findings(&copy, ALL, &["--fail-on", "never"]);
+    run.assert_code(0);
+    assert!(!copy.join("_trawl/check.json").exists());
+
+    // The last check ended an hour after some finding, and reported that one already.
+    let seen = all
+        .iter()
+        .find(|f| f["eventtime"].as_str().unwrap() > "2024-03-03")
+        .unwrap();
+    let at: chrono::DateTime<chrono::Utc> = seen["eventtime"].as_str().unwrap().parse().unwrap();
+    let cut = at + chrono::TimeDelta::hours(1);
+    let key = format!(
+        "{} {}",
+        seen["query"].as_str().unwrap(),
+        seen["eventid"].as_str().unwrap()
     );
-    first.assert_code(0);
-    let state: Value =
-        serde_json::from_slice(&std::fs::read(copy.join("_trawl/check.json")).unwrap()).unwrap();
-    assert_eq!(state["last_until"], "2024-03-04T00:00:00.000000Z");
+    std::fs::create_dir_all(copy.join("_trawl")).unwrap();
+    std::fs::write(
+        copy.join("_trawl/check.json"),
+        serde_json::json!({"version": 1, "last_until": cut.to_rfc3339(), "recent": [key]})
+            .to_string(),
+    )
+    .unwrap();
     let run = trawl(
         &copy,
         &[
@@ -487,18 +494,37 @@ fn since_last_starts_where_the_previous_check_ended() {
         ],
     );
     run.assert_code(0);
-    let times: Vec<String> = run
+    let got: Vec<Value> = run
         .stdout
         .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["eventtime"]
-                .as_str()
-                .unwrap()
-                .to_string()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let overlap_start = cut - chrono::TimeDelta::hours(2);
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|f| {
+            let t: chrono::DateTime<chrono::Utc> =
+                f["eventtime"].as_str().unwrap().parse().unwrap();
+            t >= overlap_start && f != &seen
         })
         .collect();
-    assert!(!times.is_empty());
-    assert!(times.iter().all(|t| t.as_str() >= cut), "{times:?}");
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "late deliveries in the overlap are checked again"
+    );
+    assert!(
+        !got.contains(seen),
+        "a finding already reported is not reported again"
+    );
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(copy.join("_trawl/check.json")).unwrap()).unwrap();
+    let until: chrono::DateTime<chrono::Utc> =
+        state["last_until"].as_str().unwrap().parse().unwrap();
+    assert!(
+        until <= chrono::Utc::now(),
+        "the mark never runs ahead of now: {state}"
+    );
 
     std::fs::write(copy.join("_trawl/check.json"), "{broken").unwrap();
     let damaged = trawl(&copy, &["check", "--since", "last"]);
