@@ -92,6 +92,26 @@ pub fn store(bucket: &str, settings: &S3Settings) -> Result<Arc<dyn ObjectStore>
         None if env("AWS_ACCESS_KEY_ID").is_none() => read_profile("default")?,
         None => None,
     };
+    if let (Some(name), Some(p)) = (&profile_name, &profile)
+        && !p.contains_key("aws_access_key_id")
+        && let Some(kind) = [
+            "role_arn",
+            "sso_session",
+            "sso_start_url",
+            "credential_process",
+        ]
+        .into_iter()
+        .find(|k| p.contains_key(*k))
+    {
+        return Err(S3Error::Setup {
+            bucket: bucket.to_string(),
+            message: format!(
+                "AWS profile `{name}` gets its credentials through `{kind}`, which trawl does \
+                 not read yet; run with them exported: eval \"$(aws configure \
+                 export-credentials --profile {name} --format env)\""
+            ),
+        });
+    }
     if let Some(p) = &profile {
         let explicit = settings.profile.is_some() || env("AWS_ACCESS_KEY_ID").is_none();
         if let (Some(id), Some(secret), true) = (

@@ -12,8 +12,10 @@ use datafusion::sql::sqlparser::ast::{
 
 /// Rewrites every `<call or parenthesised expr>.field` in `statement`.
 pub fn rewrite_field_access(statement: &mut Statement) {
-    let Statement::Statement(s) = statement else {
-        return;
+    let s = match statement {
+        Statement::Statement(s) => s,
+        Statement::Explain(e) => return rewrite_field_access(&mut e.statement),
+        _ => return,
     };
     let _ = visit_expressions_mut(s.as_mut(), |expr| {
         if let Expr::CompoundFieldAccess { root, access_chain } = expr
@@ -107,6 +109,14 @@ mod tests {
         assert_eq!(
             rewrite("SELECT (useridentity).sessioncontext.attributes FROM t"),
             "SELECT get_field(get_field((useridentity), 'sessioncontext'), 'attributes') FROM t"
+        );
+    }
+
+    #[test]
+    fn explain_is_rewritten_too() {
+        assert_eq!(
+            rewrite("EXPLAIN SELECT element_at(resources, 1).arn FROM t"),
+            "EXPLAIN SELECT get_field(element_at(resources, 1), 'arn') FROM t"
         );
     }
 

@@ -9,6 +9,9 @@ use datafusion::sql::sqlparser::ast::{
 
 /// Rewrites every `base CROSS JOIN UNNEST(e) AS t(x)` directly after a table in `statement`.
 pub fn rewrite_cross_join_unnest(statement: &mut Statement) {
+    if let Statement::Explain(e) = statement {
+        return rewrite_cross_join_unnest(&mut e.statement);
+    }
     if let Statement::Statement(s) = statement
         && let ast::Statement::Query(q) = s.as_mut()
     {

@@ -255,3 +255,34 @@ fn a_lake_in_s3_answers_as_the_local_one() {
     assert!(refused.stderr.contains("aws s3 sync"), "{}", refused.stderr);
     assert!(!std::env::temp_dir().join("s3:").exists());
 }
+
+#[test]
+fn a_profile_without_keys_is_named_not_silently_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile audit]\nsso_session = corp\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(["--lake", dir.path().join("lake").to_str().unwrap()])
+        .args(["--profile", "audit", "ingest", "s3://bucket/AWSLogs/"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_ACCESS_KEY_ID", "from-the-environment")
+        .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-never-printed")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("profile `audit`") && stderr.contains("sso_session"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("export-credentials --profile audit"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+}
