@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
@@ -20,9 +20,7 @@ use serde_json::Value;
 
 use crate::jsonpath;
 
-fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
+use crate::trino::utc_micros;
 
 /// Registers every compatibility function on `ctx`.
 pub fn register(ctx: &SessionContext) {
@@ -45,7 +43,7 @@ pub fn register(ctx: &SessionContext) {
 }
 
 /// The number of rows of a call: the longest array argument, or 1 for all scalars.
-fn rows(args: &[ColumnarValue]) -> usize {
+pub(crate) fn rows(args: &[ColumnarValue]) -> usize {
     args.iter()
         .filter_map(|a| match a {
             ColumnarValue::Array(a) => Some(a.len()),
@@ -55,7 +53,7 @@ fn rows(args: &[ColumnarValue]) -> usize {
         .unwrap_or(1)
 }
 
-fn all_scalar(args: &[ColumnarValue]) -> bool {
+pub(crate) fn all_scalar(args: &[ColumnarValue]) -> bool {
     args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
 }
 
@@ -69,7 +67,7 @@ fn arrays(args: &[ColumnarValue], types: &[DataType]) -> Result<Vec<ArrayRef>> {
 }
 
 /// Wraps a result array back into a scalar when every argument was scalar.
-fn output(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
+pub(crate) fn output(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
     if all_scalar(args) {
         Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
             &result, 0,

@@ -13,6 +13,8 @@ use datafusion::logical_expr::{
 };
 use regex::Regex;
 
+use crate::functions::{output, rows};
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct RegexpExtract {
     signature: Signature,
@@ -40,12 +42,8 @@ impl ScalarUDFImpl for RegexpExtract {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         // All constants: one value, whatever the batch size (even an empty batch).
-        let n = if all_scalar { 1 } else { args.number_rows };
+        let n = rows(&args.args);
         let arrays = args
             .args
             .iter()
@@ -84,14 +82,7 @@ impl ScalarUDFImpl for RegexpExtract {
                     .map(|m| m.as_str().to_string()),
             );
         }
-        let result: datafusion::arrow::array::ArrayRef = Arc::new(StringArray::from(out));
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(
-                datafusion::common::ScalarValue::try_from_array(&result, 0)?,
-            ))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        output(&args.args, Arc::new(StringArray::from(out)))
     }
 }
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, TimestampMicrosecondArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit, TimestampMicrosecondType};
-use datafusion::common::{ScalarValue, exec_err, plan_err};
+use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::{
@@ -225,12 +225,8 @@ impl ScalarUDFImpl for Simple {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         // All constants: one value, whatever the batch size (even an empty batch).
-        let n = if all_scalar { 1 } else { args.number_rows };
+        let n = crate::functions::rows(&args.args);
         let arrays = args
             .args
             .iter()
@@ -247,14 +243,7 @@ impl ScalarUDFImpl for Simple {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let result = (self.body)(&arrays)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        crate::functions::output(&args.args, (self.body)(&arrays)?)
     }
 }
 
