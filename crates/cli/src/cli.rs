@@ -15,8 +15,9 @@ use crate::commands::{
 #[derive(Debug, Parser)]
 #[command(name = "trawl", version, propagate_version = true, after_long_help = EXIT_CODES)]
 pub struct Cli {
-    /// The lake folder. Default: $TRAWL_LAKE, else `lake` in ./trawl.toml, else ./lake.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// The lake: a folder, or `s3://bucket/prefix/` for a lake in S3. Default: $TRAWL_LAKE,
+    /// else `lake` in ./trawl.toml, else ./lake.
+    #[arg(long, global = true, value_name = "DIR|S3URL")]
     pub lake: Option<PathBuf>,
 
     /// A folder of your own saved queries (`<group>/<name>.sql`; repeatable). Also
@@ -42,7 +43,7 @@ Exit codes:
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Ingest CloudTrail files (local files, folders or globs) into the lake.
+    /// Ingest CloudTrail files (local files, folders, globs or `s3://` prefixes) into the lake.
     ///
     /// Reads `.json.gz`, `.json`, JSON Lines and multi-member gzip, in CloudTrail's
     /// `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` layout or any other. Digest files are

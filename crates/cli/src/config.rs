@@ -33,18 +33,6 @@ pub fn lake(flag: Option<&Path>) -> anyhow::Result<Lake> {
     Ok(Lake::new("lake"))
 }
 
-/// The lake, for a command that writes it or reads its bookkeeping: it must be local for now.
-pub fn local_lake(flag: Option<&Path>, command: &str) -> anyhow::Result<Lake> {
-    let lake = lake(flag)?;
-    if let Some(url) = lake.s3_url() {
-        anyhow::bail!(
-            "{url}: `trawl {command}` works on a local lake so far (sql, query, check and export \
-             read a lake in S3); run it on a local lake and copy the lake to S3 (aws s3 sync --delete)"
-        );
-    }
-    Ok(lake)
-}
-
 /// Sources listed in ./trawl.toml, used when `trawl ingest` is given none.
 pub fn configured_sources() -> anyhow::Result<Vec<String>> {
     Ok(read_config()?.sources)

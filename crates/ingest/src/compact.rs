@@ -13,6 +13,7 @@ use arrow::compute::filter_record_batch;
 use arrow::row::{RowConverter, SortField};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 use trawl_lake::Lake;
 use trawl_lake::commit::{self, CompactionRecord, PartitionSwap};
 use trawl_lake::schema::{self, EVENT_ID};
@@ -45,6 +46,18 @@ pub struct CompactSummary {
     pub duplicates_dropped: u64,
 }
 
+impl CompactSummary {
+    /// Counts one partition whose `files` became one file of `rows`, `dropped` duplicates
+    /// fewer.
+    pub(crate) fn add_partition(&mut self, files: usize, rows: u64, dropped: u64) {
+        self.partitions_compacted += 1;
+        self.files_before += files as u64;
+        self.files_after += 1;
+        self.rows += rows;
+        self.duplicates_dropped += dropped;
+    }
+}
+
 /// Compacts every partition of `lake` with more than one file. Hold the writer lock.
 pub fn compact(lake: &Lake, options: CompactOptions) -> Result<CompactSummary, IngestError> {
     let mut summary = CompactSummary::default();
@@ -70,11 +83,7 @@ pub fn compact(lake: &Lake, options: CompactOptions) -> Result<CompactSummary, I
             }],
         };
         commit::commit_compaction(lake, &record)?;
-        summary.partitions_compacted += 1;
-        summary.files_before += files.len() as u64;
-        summary.files_after += 1;
-        summary.rows += rows;
-        summary.duplicates_dropped += dropped;
+        summary.add_partition(files.len(), rows, dropped);
     }
     Ok(summary)
 }
@@ -90,22 +99,45 @@ fn rewrite(
     let mut batches = Vec::new();
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| IngestError::io(f, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
-            .with_batch_size(64 * 1024)
-            .build()?;
-        for batch in reader {
-            batches.push(conform(&batch?)?);
-        }
+        read_batches(file, &mut batches)?;
     }
+    write_merged(
+        batches,
+        &CompactionRecord::staged_partition(lake, id, partition),
+        id,
+    )
+}
+
+/// Appends the rows of one Parquet file to `batches`, in the lake's current schema.
+pub(crate) fn read_batches<R: ChunkReader + 'static>(
+    file: R,
+    batches: &mut Vec<RecordBatch>,
+) -> Result<(), IngestError> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_batch_size(64 * 1024)
+        .build()?;
+    for batch in reader {
+        batches.push(conform(&batch?)?);
+    }
+    Ok(())
+}
+
+/// Writes a partition's rows, duplicates dropped and sorted, as `<dir>/<id>.parquet`;
+/// returns rows kept, duplicates dropped and the file's name.
+pub(crate) fn write_merged(
+    batches: Vec<RecordBatch>,
+    dir: &Path,
+    id: &str,
+) -> Result<(u64, u64, String), IngestError> {
     let before: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let unique = drop_duplicates(&batches)?;
+    drop(batches);
     let merged = sort_by_event_time(&unique)?;
     let dropped = (before - merged.num_rows()) as u64;
-    let dir = CompactionRecord::staged_partition(lake, id, partition);
-    std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
     let name = format!("{id}.parquet");
     write_parquet(&dir.join(&name), &merged, writer_properties())?;
-    commit::sync_dir(&dir)?;
+    commit::sync_dir(dir)?;
     Ok((merged.num_rows() as u64, dropped, name))
 }
 
@@ -218,6 +250,10 @@ fn file_name(p: &Path) -> String {
 }
 
 fn is_hidden(p: &Path) -> bool {
-    let n = file_name(p);
+    is_hidden_name(&file_name(p))
+}
+
+/// Whether a file or folder name is one readers skip (`.x`, `_x`).
+pub(crate) fn is_hidden_name(n: &str) -> bool {
     n.starts_with('.') || n.starts_with('_')
 }

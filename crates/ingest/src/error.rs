@@ -38,6 +38,12 @@ pub enum IngestError {
     /// An object store refused or failed a listing.
     #[error("{0}")]
     Remote(String),
+    /// A bookkeeping file could not be read or written.
+    #[error(transparent)]
+    Meta(#[from] trawl_lake::meta_file::MetaError),
+    /// A lake in S3 could not be read or changed.
+    #[error(transparent)]
+    Lake(#[from] trawl_lake::remote::RemoteError),
     /// A worker thread died.
     #[error("an ingest worker stopped unexpectedly: {0}")]
     Worker(String),

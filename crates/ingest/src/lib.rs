@@ -17,9 +17,11 @@ pub mod read;
 pub mod rebuild;
 pub mod remote;
 pub mod run;
+pub mod s3_lake;
 pub mod source;
 pub mod split;
 pub mod status;
+pub mod target;
 pub mod writer;
 pub mod writing;
 
@@ -28,4 +30,5 @@ pub use error::IngestError;
 pub use progress::Progress;
 pub use run::{FileProblem, IngestOptions, Summary, ingest};
 pub use source::{DeliveryWindow, Listing, list};
+pub use target::{Access, Target};
 pub use writing::{WriteAccess, open_for_writing};

@@ -169,7 +169,8 @@ pub fn new_run_id() -> String {
         )
         .as_bytes(),
     );
-    format!("{}-{:08x}", now.format("%Y%m%dT%H%M%SZ"), salt as u32)
+    // Milliseconds, so runs started in the same second still sort in order.
+    format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%3fZ"), salt as u32)
 }
 
 /// Ingests the files of `listing` into `lake`.
@@ -178,6 +179,31 @@ pub fn ingest(
     listing: Listing,
     options: &IngestOptions,
     progress: &Progress,
+) -> Result<Summary, IngestError> {
+    ingest_with(
+        lake,
+        listing,
+        options,
+        progress,
+        &|record: &LedgerRecord| {
+            commit::commit_run(lake, record)?;
+            Ok(lake.quarantine_dir())
+        },
+    )
+}
+
+/// Commits a run whose files are staged in the working lake: given the run's ledger record,
+/// it makes the run part of the lake and returns where its quarantine file ends up.
+pub type Publish<'a> = dyn Fn(&LedgerRecord) -> Result<PathBuf, IngestError> + 'a;
+
+/// Ingests the files of `listing`, staging them in `lake` and committing them with `publish`
+/// (which may send them elsewhere, e.g. to a lake in S3).
+pub fn ingest_with(
+    lake: &Lake,
+    listing: Listing,
+    options: &IngestOptions,
+    progress: &Progress,
+    publish: &Publish<'_>,
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
     let run_id = new_run_id();
@@ -203,7 +229,7 @@ pub fn ingest(
 
     let result = write_staged(&listing, &run_id, &staging, options, progress);
     let outcome = result.and_then(|mut summary| {
-        commit(lake, &run_id, &listing, &mut summary)?;
+        commit(lake, &run_id, &listing, &mut summary, publish)?;
         Ok(summary)
     });
     // Once the ledger record exists the run is committed: its staged files must stay for the
@@ -431,12 +457,14 @@ fn quarantine(
     let _ = tx.send(Message::Quarantine(record));
 }
 
-/// Commits the run: its ledger record (every file read, every file written), then the files.
+/// Commits the run with `publish`: its ledger record (every file read, every file written),
+/// then the files.
 fn commit(
     lake: &Lake,
     run_id: &str,
     listing: &Listing,
     summary: &mut Summary,
+    publish: &Publish<'_>,
 ) -> Result<(), IngestError> {
     let table = commit::staged_table(&lake.staging_dir(run_id));
     let mut files = Vec::with_capacity(summary.staged.len());
@@ -463,7 +491,7 @@ fn commit(
         files,
         quarantine: quarantine.clone(),
     };
-    commit::commit_run(lake, &record)?;
-    summary.quarantine_file = quarantine.map(|name| lake.quarantine_dir().join(name));
+    let quarantine_dir = publish(&record)?;
+    summary.quarantine_file = quarantine.map(|name| quarantine_dir.join(name));
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
 
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::statistics::Statistics;
 use trawl_lake::Lake;
@@ -155,7 +156,12 @@ fn footer(path: &Path) -> Result<(u64, u64, Option<i64>), parquet::errors::Parqu
     let file = std::fs::File::open(path)?;
     let bytes = file.metadata()?.len();
     let reader = SerializedFileReader::new(file)?;
-    let meta = reader.metadata();
+    let (rows, newest) = figures(reader.metadata());
+    Ok((bytes, rows, newest))
+}
+
+/// Rows and newest eventtime, from a file's footer.
+pub(crate) fn figures(meta: &ParquetMetaData) -> (u64, Option<i64>) {
     let rows = meta.file_metadata().num_rows().max(0) as u64;
     let column = meta
         .file_metadata()
@@ -172,7 +178,7 @@ fn footer(path: &Path) -> Result<(u64, u64, Option<i64>), parquet::errors::Parqu
             })
             .max()
     });
-    Ok((bytes, rows, newest))
+    (rows, newest)
 }
 
 fn dirs(dir: &Path) -> Result<Vec<std::path::PathBuf>, IngestError> {

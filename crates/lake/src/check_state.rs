@@ -8,8 +8,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use object_store::PutMode;
+
 use crate::Lake;
 use crate::meta_file::{self, MetaError};
+use crate::remote::{RemoteError, RemoteLake};
 
 /// The content of `_trawl/check.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,39 +41,73 @@ pub struct LastCheck {
 
 const VERSION: u32 = 1;
 
+impl CheckState {
+    fn new(until: DateTime<Utc>, recent: Vec<String>) -> Self {
+        CheckState {
+            version: VERSION,
+            last_until: until.to_rfc3339_opts(SecondsFormat::Micros, true),
+            recent,
+        }
+    }
+
+    fn into_last(self) -> Result<LastCheck, String> {
+        if self.version != VERSION {
+            return Err(format!(
+                "version {} is not one this trawl reads",
+                self.version
+            ));
+        }
+        DateTime::parse_from_rfc3339(&self.last_until)
+            .map(|t| LastCheck {
+                until: t.with_timezone(&Utc),
+                recent: self.recent,
+            })
+            .map_err(|e| format!("last_until `{}`: {e}", self.last_until))
+    }
+}
+
 /// The last complete check, if any.
 pub fn last(lake: &Lake) -> Result<Option<LastCheck>, MetaError> {
     let path = lake.check_state_path();
-    match meta_file::read::<CheckState>(&path)? {
-        Some(s) if s.version == VERSION => DateTime::parse_from_rfc3339(&s.last_until)
-            .map(|t| {
-                Some(LastCheck {
-                    until: t.with_timezone(&Utc),
-                    recent: s.recent,
-                })
-            })
-            .map_err(|e| MetaError::Damaged {
-                path,
-                reason: format!("last_until `{}`: {e}", s.last_until),
-            }),
-        Some(s) => Err(MetaError::Damaged {
-            path,
-            reason: format!("version {} is not one this trawl reads", s.version),
-        }),
-        None => Ok(None),
-    }
+    meta_file::read::<CheckState>(&path)?
+        .map(|s| {
+            s.into_last()
+                .map_err(|reason| MetaError::Damaged { path, reason })
+        })
+        .transpose()
 }
 
 /// Records that a check covered everything up to `until`, reporting `recent` near its end.
 pub fn record(lake: &Lake, until: DateTime<Utc>, recent: Vec<String>) -> Result<(), MetaError> {
-    meta_file::write(
-        &lake.check_state_path(),
-        &CheckState {
-            version: VERSION,
-            last_until: until.to_rfc3339_opts(SecondsFormat::Micros, true),
-            recent,
-        },
-    )
+    meta_file::write(&lake.check_state_path(), &CheckState::new(until, recent))
+}
+
+const REMOTE_KEY: &str = "check.json";
+
+/// [`last`] of a lake in S3.
+pub async fn last_remote(lake: &RemoteLake) -> Result<Option<LastCheck>, RemoteError> {
+    let key = lake.meta_key(REMOTE_KEY);
+    lake.get_json::<CheckState>(&key)
+        .await?
+        .map(|s| {
+            s.into_last().map_err(|reason| RemoteError::Damaged {
+                url: lake.show(&key),
+                reason,
+            })
+        })
+        .transpose()
+}
+
+/// [`record`] for a lake in S3 (a PUT replaces the object whole).
+pub async fn record_remote(
+    lake: &RemoteLake,
+    until: DateTime<Utc>,
+    recent: Vec<String>,
+) -> Result<(), RemoteError> {
+    let key = lake.meta_key(REMOTE_KEY);
+    lake.put_json(&key, &CheckState::new(until, recent), PutMode::Overwrite)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]

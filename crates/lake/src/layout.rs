@@ -11,7 +11,7 @@
 //! <lake>/_trawl/compactions/<id>.json                                  compactions under way
 //! ```
 //! Readers list only `cloudtrail/`, and a file enters it by an atomic rename, so no reader ever
-//! sees a half-written file.
+//! sees a half-written file. A lake in S3 has the same layout (see [`crate::remote`]).
 
 use std::path::{Path, PathBuf};
 

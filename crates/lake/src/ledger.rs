@@ -133,18 +133,23 @@ pub fn records(lake: &Lake) -> Result<Vec<LedgerRecord>, DamagedLedger> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        if record.version != VERSION || record.run_id != expected {
-            return Err(DamagedLedger(MetaError::Damaged {
-                path,
-                reason: format!(
-                    "version {} of run `{}` in a file named for run `{expected}`",
-                    record.version, record.run_id
-                ),
-            }));
+        if let Err(reason) = validate(&record, &expected) {
+            return Err(DamagedLedger(MetaError::Damaged { path, reason }));
         }
         out.push(record);
     }
     Ok(out)
+}
+
+/// Checks that `record`, found under the name of run `expected`, is one this trawl wrote.
+pub fn validate(record: &LedgerRecord, expected: &str) -> Result<(), String> {
+    if record.version != VERSION || record.run_id != expected {
+        return Err(format!(
+            "version {} of run `{}` in a file named for run `{expected}`",
+            record.version, record.run_id
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod lock;
 pub mod meta_file;
 pub mod partition;
+pub mod remote;
 pub mod restore;
 pub mod run_log;
 pub mod s3;

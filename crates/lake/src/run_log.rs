@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use object_store::PutMode;
+
 use crate::Lake;
 use crate::meta_file::{self, MetaError};
+use crate::remote::{RemoteError, RemoteLake};
 
 /// Format version of run records.
 pub const VERSION: u32 = 1;
@@ -89,6 +92,45 @@ pub fn last(lake: &Lake, n: usize) -> Result<Vec<RunRecord>, MetaError> {
             Ok(r)
         })
         .collect()
+}
+
+/// [`append`] for a lake in S3.
+pub async fn append_remote(lake: &RemoteLake, record: &RunRecord) -> Result<(), RemoteError> {
+    let key = lake.meta_key(&format!("runs/{}.json", record.run_id));
+    lake.put_json(&key, record, PutMode::Overwrite)
+        .await
+        .map(|_| ())
+}
+
+/// [`last`] of a lake in S3.
+pub async fn last_remote(lake: &RemoteLake, n: usize) -> Result<Vec<RunRecord>, RemoteError> {
+    let base = lake.meta_key("runs");
+    let mut keys: Vec<_> = lake
+        .list("_trawl/runs")
+        .await?
+        .into_iter()
+        .map(|m| m.location)
+        .filter(|k| RemoteLake::relative(k, &base).is_some_and(|r| r.ends_with(".json")))
+        .collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for key in keys.iter().rev().take(n) {
+        let r: RunRecord = lake
+            .get_json(key)
+            .await?
+            .ok_or_else(|| RemoteError::Damaged {
+                url: lake.show(key),
+                reason: "vanished while being read".into(),
+            })?;
+        if r.version != VERSION {
+            return Err(RemoteError::Damaged {
+                url: lake.show(key),
+                reason: format!("version {} is not one this trawl reads", r.version),
+            });
+        }
+        out.push(r);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

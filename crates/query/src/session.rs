@@ -4,6 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use object_store::ObjectStore;
+use trawl_lake::remote::view::ReaderView;
+use trawl_lake::remote::{RemoteLake, publish};
+
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::MemTable;
@@ -47,6 +51,15 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
     if let Some(url) = lake.s3_url() {
         let store =
             trawl_lake::s3::store(&url.bucket, s3).map_err(|e| QueryError::Saved(e.to_string()))?;
+        let remote = RemoteLake::new(url.clone(), Arc::clone(&store));
+        let hidden = publish::hidden_files(&remote)
+            .await
+            .map_err(|e| QueryError::Saved(e.to_string()))?;
+        let store: Arc<dyn ObjectStore> = if hidden.is_empty() {
+            store
+        } else {
+            Arc::new(ReaderView::new(store, hidden))
+        };
         let bucket = url::Url::parse(&format!("s3://{}", url.bucket))
             .map_err(|e| QueryError::Saved(format!("{url}: {e}")))?;
         ctx.register_object_store(&bucket, store);

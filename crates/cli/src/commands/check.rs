@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use comfy_table::{ContentArrangement, Table, presets};
 use trawl_lake::check_state;
 use trawl_query::saved::notify::{NotifyFormat, notify};
@@ -76,17 +76,10 @@ pub fn run(
     let lake = config::lake(lake)?;
     let (catalog, broken) = super::catalog(query_dirs)?;
     let now = Utc::now();
-    let in_s3 = lake.s3_url().is_some();
-    if in_s3 && args.since == "last" {
-        return Err(UsageError(
-            "--since last is kept in the lake, and is not yet kept in a lake in S3: give --since"
-                .into(),
-        )
-        .into());
-    }
     let remember = args.since == "last";
+    let marks = CheckMarks::new(&lake, &s3.settings())?;
     let last = if remember {
-        check_state::last(&lake).context("reading where the last check ended")?
+        marks.last().context("reading where the last check ended")?
     } else {
         None
     };
@@ -174,7 +167,7 @@ pub fn run(
     // Only a `--since last` check moves the mark, so ad-hoc checks leave the nightly one alone.
     if complete
         && remember
-        && let Err(e) = check_state::record(&lake, until.min(now), recent)
+        && let Err(e) = marks.record(until.min(now), recent)
     {
         eprintln!("warning: where this check ended was not remembered for --since last: {e}");
     }
@@ -337,4 +330,39 @@ fn print_summary(report: &CheckReport, out: &mut impl Write) -> anyhow::Result<(
         )?;
     }
     Ok(())
+}
+
+/// Where `--since last` is kept: `_trawl/check.json` of the lake, local or in S3.
+enum CheckMarks<'a> {
+    Local(&'a trawl_lake::Lake),
+    S3(trawl_lake::remote::RemoteLake),
+}
+
+impl<'a> CheckMarks<'a> {
+    fn new(lake: &'a trawl_lake::Lake, s3: &trawl_lake::s3::S3Settings) -> anyhow::Result<Self> {
+        Ok(match lake.s3_url() {
+            None => CheckMarks::Local(lake),
+            Some(url) => {
+                let store = trawl_lake::s3::store(&url.bucket, s3)?;
+                CheckMarks::S3(trawl_lake::remote::RemoteLake::new(url, store))
+            }
+        })
+    }
+
+    fn last(&self) -> anyhow::Result<Option<check_state::LastCheck>> {
+        Ok(match self {
+            CheckMarks::Local(l) => check_state::last(l)?,
+            CheckMarks::S3(r) => super::runtime()?.block_on(check_state::last_remote(r))?,
+        })
+    }
+
+    fn record(&self, until: DateTime<Utc>, recent: Vec<String>) -> anyhow::Result<()> {
+        match self {
+            CheckMarks::Local(l) => check_state::record(l, until, recent)?,
+            CheckMarks::S3(r) => {
+                super::runtime()?.block_on(check_state::record_remote(r, until, recent))?
+            }
+        }
+        Ok(())
+    }
 }

@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use trawl_ingest::{CompactOptions, open_for_writing};
+use trawl_ingest::{CompactOptions, Target};
 use trawl_lake::lock::Wait;
 use trawl_lake::run_log::{self, RunRecord};
 use trawl_lake::time_arg::{self, Edge};
 
+use super::s3_args::S3Args;
 use crate::{Outcome, UsageError, config};
 
 /// Arguments of `trawl compact`.
@@ -28,8 +29,8 @@ pub struct Args {
 }
 
 /// Runs `trawl compact`.
-pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::local_lake(lake, "compact")?;
+pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
+    let target = Target::open(config::lake(lake)?, &s3.settings())?;
     let started = chrono::Utc::now();
     let before = args
         .older_than
@@ -41,11 +42,11 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         })
         .transpose()?;
     let wait = if args.wait { Wait::Yes } else { Wait::No };
-    let access = open_for_writing(&lake, "trawl compact", wait, |holder| {
+    let access = target.open_for_writing("trawl compact", wait, |holder| {
         eprintln!("waiting: another trawl is writing to this lake ({holder})")
     })?;
     super::ingest::report_recovery(&access);
-    let result = trawl_ingest::compact(&lake, CompactOptions { before });
+    let result = target.compact(&access, CompactOptions { before });
     let secs =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut record = RunRecord {
@@ -63,7 +64,7 @@ pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
         record.files_after = s.files_after;
         record.events_written = s.rows;
     }
-    if let Err(e) = run_log::append(&lake, &record) {
+    if let Err(e) = target.log_run(&record) {
         eprintln!("warning: the run log was not written: {e}");
     }
     let s = result?;

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use trawl_ingest::{IngestOptions, Progress, Summary};
 
-use trawl_ingest::{DeliveryWindow, Listing, WriteAccess, open_for_writing};
-use trawl_lake::Lake;
-use trawl_lake::ledger::Ledger;
+use trawl_ingest::{Access, DeliveryWindow, Listing, Target};
 use trawl_lake::lock::Wait;
 use trawl_lake::run_log::{self, RunRecord};
 use trawl_lake::s3::S3Url;
@@ -67,7 +65,7 @@ pub struct Args {
 
 /// Runs `trawl ingest`.
 pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::local_lake(lake, "ingest")?;
+    let target = Target::open(config::lake(lake)?, &s3.settings())?;
     let sources = if args.sources.is_empty() {
         config::configured_sources()?
     } else {
@@ -82,7 +80,12 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
     let started = chrono::Utc::now();
     let window = delivery_window(args.since.as_deref(), args.until.as_deref())?;
     let wait = if args.wait { Wait::Yes } else { Wait::No };
-    let access = open_for_writing(&lake, "trawl ingest", wait, |holder| {
+    let rebuild = if args.rebuild_ledger {
+        Some(target.local("--rebuild-ledger")?)
+    } else {
+        None
+    };
+    let access = target.open_for_writing("trawl ingest", wait, |holder| {
         eprintln!("waiting: another trawl is writing to this lake ({holder})")
     })?;
     report_recovery(&access);
@@ -91,8 +94,8 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
         .threads
         .unwrap_or_else(|| IngestOptions::default().threads)
         .max(1);
-    if args.rebuild_ledger {
-        let r = trawl_ingest::rebuild::rebuild_ledger(&lake, &listing, threads)?;
+    if let Some(lake) = rebuild {
+        let r = trawl_ingest::rebuild::rebuild_ledger(lake, &listing, threads)?;
         for p in &r.moved_aside {
             eprintln!("moved a damaged ledger record aside: {}", p.display());
         }
@@ -101,7 +104,7 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
             r.events_in_lake, r.sources_held, r.sources_missing
         );
     }
-    let ledger = Ledger::load(&lake)?;
+    let ledger = target.ledger()?;
     listing.skip_held(&ledger);
     let mut options = IngestOptions {
         memory_budget: args.memory_mib.max(16) << 20,
@@ -111,13 +114,13 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
     options.concurrency = args.concurrency.max(1);
     let progress = Arc::new(Progress::default());
     let bar = Bar::start(Arc::clone(&progress));
-    let result = trawl_ingest::ingest(&lake, listing, &options, &progress);
+    let result = target.ingest(&access, listing, &options, &progress);
     drop(bar);
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
-            log_run(&lake, started, None, Some(&e.to_string()), 1);
-            return Err(e).with_context(|| format!("ingesting into {}", lake.root().display()));
+            log_run(&target, started, None, Some(&e.to_string()), 1);
+            return Err(e).with_context(|| format!("ingesting into {}", target.show()));
         }
     };
     let outcome = if summary.is_complete() {
@@ -125,7 +128,7 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
     } else {
         Outcome::Partial
     };
-    log_run(&lake, started, Some(&summary), None, outcome.exit_code());
+    log_run(&target, started, Some(&summary), None, outcome.exit_code());
     drop(access);
 
     for p in &summary.problems {
@@ -134,7 +137,7 @@ pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outco
     if args.json {
         writeln!(std::io::stdout(), "{}", summary_json(&summary))?;
     } else {
-        print_summary(&summary, lake.root())?;
+        print_summary(&summary, &target.show())?;
     }
     Ok(outcome)
 }
@@ -193,8 +196,11 @@ fn delivery_window(since: Option<&str>, until: Option<&str>) -> Result<DeliveryW
 }
 
 /// Tells what recovery of an interrupted writer did.
-pub fn report_recovery(access: &WriteAccess) {
-    let r = &access.recovered;
+pub fn report_recovery(access: &Access) {
+    if let Some(holder) = access.took_over() {
+        eprintln!("took over the lease of a writer that stopped: {holder}");
+    }
+    let r = access.recovered();
     if !r.rolled_forward.is_empty() {
         eprintln!(
             "finished committed work an interrupted writer left: {}",
@@ -210,7 +216,7 @@ pub fn report_recovery(access: &WriteAccess) {
 }
 
 fn log_run(
-    lake: &Lake,
+    target: &Target,
     started: chrono::DateTime<chrono::Utc>,
     summary: Option<&Summary>,
     error: Option<&str>,
@@ -237,7 +243,7 @@ fn log_run(
         record.records_quarantined = s.records_quarantined;
         record.files_after = s.files_written;
     }
-    if let Err(e) = run_log::append(lake, &record) {
+    if let Err(e) = target.log_run(&record) {
         eprintln!("warning: the run log was not written: {e}");
     }
 }
@@ -263,10 +269,10 @@ fn summary_json(s: &Summary) -> serde_json::Value {
     })
 }
 
-fn print_summary(s: &Summary, lake: &Path) -> std::io::Result<()> {
+fn print_summary(s: &Summary, lake: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let secs = s.elapsed.as_secs_f64().max(1e-9);
-    writeln!(out, "ingested into {} (run {})", lake.display(), s.run_id)?;
+    writeln!(out, "ingested into {lake} (run {})", s.run_id)?;
     writeln!(
         out,
         "  files:      {} read, {} with problems, {} already in the lake, {} digest and {} \

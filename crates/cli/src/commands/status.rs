@@ -6,8 +6,10 @@ use std::path::Path;
 use chrono::DateTime;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::json;
-use trawl_ingest::status::{LakeStatus, status};
+use trawl_ingest::Target;
+use trawl_ingest::status::LakeStatus;
 
+use super::s3_args::S3Args;
 use crate::{Outcome, config};
 
 /// Arguments of `trawl status`.
@@ -27,13 +29,13 @@ pub struct Args {
 }
 
 /// Runs `trawl status`.
-pub fn run(lake: Option<&Path>, args: Args) -> anyhow::Result<Outcome> {
-    let lake = config::local_lake(lake, "status")?;
-    let s = status(&lake, args.runs)?;
+pub fn run(lake: Option<&Path>, s3: &S3Args, args: Args) -> anyhow::Result<Outcome> {
+    let target = Target::open(config::lake(lake)?, &s3.settings())?;
+    let s = target.status(args.runs)?;
     if args.format == "json" {
         writeln!(std::io::stdout(), "{}", as_json(&s))?;
     } else {
-        print_tables(&s, lake.root(), args.partitions)?;
+        print_tables(&s, &target.show(), args.partitions)?;
     }
     for p in &s.problems {
         eprintln!("problem: {p}");
@@ -103,14 +105,9 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-fn print_tables(s: &LakeStatus, root: &Path, partitions: bool) -> std::io::Result<()> {
+fn print_tables(s: &LakeStatus, root: &str, partitions: bool) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "lake {}: {} source files held",
-        root.display(),
-        s.sources_held
-    )?;
+    writeln!(out, "lake {root}: {} source files held", s.sources_held)?;
     let mut t = table(&[
         "region",
         "days",

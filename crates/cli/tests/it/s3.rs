@@ -53,7 +53,43 @@ impl Moto {
 
     /// Runs trawl against this server, with test credentials in the environment.
     fn trawl(&self, lake: &Path, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        let out = self.command(lake, args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs trawl with `TRAWL_CRASH_AT=step`: it ends abruptly at that step, as if killed.
+    fn crash_at(&self, step: &str, lake: &Path, args: &[&str]) {
+        let out = self
+            .command(lake, args)
+            .env("TRAWL_CRASH_AT", step)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            None,
+            "trawl {args:?} did not reach step {step}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Every record of a lake in S3, via `trawl export`, as canonical JSON text.
+    fn export_all(&self, lake: &str) -> Vec<String> {
+        let run = self.trawl(Path::new(lake), &["export"]);
+        run.assert_code(0);
+        run.stdout
+            .lines()
+            .map(|l| canonical(&serde_json::from_str(l).unwrap()))
+            .collect()
+    }
+
+    /// The trawl command against this server.
+    fn command(&self, lake: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
+        command
             .arg("--lake")
             .arg(lake)
             .args(["--s3-endpoint", &self.endpoint, "--s3-retry-secs", "3"])
@@ -68,13 +104,8 @@ impl Moto {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-never-printed")
             .env("AWS_REGION", "us-east-1")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .env_remove("TRAWL_CRASH_AT");
+        command
     }
 }
 
@@ -248,12 +279,214 @@ fn a_lake_in_s3_answers_as_the_local_one() {
             .map(|l| canonical(&serde_json::from_str(l).unwrap())),
     );
     assert_eq!(got, want);
+}
 
-    // Writing a lake in S3 is refused with the way out, and nothing is written locally.
-    let refused = moto.trawl(Path::new(remote), &["ingest", tree.to_str().unwrap()]);
-    refused.assert_code(1);
-    assert!(refused.stderr.contains("aws s3 sync"), "{}", refused.stderr);
+#[test]
+fn a_lake_in_s3_is_written_as_a_local_one_and_answers_the_same() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (tree, manifest) = generate(dir.path(), 1500, 2, 35);
+    moto.put("trails", "org/", &tree);
+    moto.put("lakes", "", &dir.path().join("no-such-folder"));
+    let local = dir.path().join("local");
+    trawl(&local, &["ingest", tree.to_str().unwrap()]).assert_code(0);
+    let remote = "s3://lakes/team/lake/";
+    let lake = Path::new(remote);
+    let s = summary(&moto.trawl(lake, &["ingest", "--json", "s3://trails/org/"]));
+    assert_eq!(s["events_written"], manifest["events"], "{s}");
+    assert_eq!(
+        multiset(moto.export_all(remote)),
+        multiset(export_all(&local, None))
+    );
+    let sql = "SELECT region, count(*) AS n, count(DISTINCT eventid) AS ids FROM cloudtrail \
+               GROUP BY 1 ORDER BY 1";
+    let want = trawl(&local, &["sql", "--format", "csv", "-c", sql]);
+    let got = moto.trawl(lake, &["sql", "--format", "csv", "-c", sql]);
+    got.assert_code(0);
+    assert_eq!(got.stdout, want.stdout);
+
+    // A second batch makes two files per partition; compaction merges them in S3.
+    let (more, more_manifest) = generate(&subdir(dir.path(), "more"), 600, 2, 36);
+    moto.put("trails", "more/", &more);
+    trawl(&local, &["ingest", more.to_str().unwrap()]).assert_code(0);
+    summary(&moto.trawl(lake, &["ingest", "--json", "s3://trails/more/"]));
+    let compacted = moto.trawl(lake, &["compact", "--json"]);
+    let c = summary(&compacted);
+    assert!(c["partitions_compacted"].as_u64().unwrap() > 0, "{c}");
+    assert_eq!(c["files_after"], c["partitions_compacted"], "{c}");
+    assert_eq!(
+        multiset(moto.export_all(remote)),
+        multiset(export_all(&local, None))
+    );
+
+    let status = moto.trawl(lake, &["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&status.assert_code(0).stdout).unwrap();
+    let rows: u64 = status["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rows"].as_u64().unwrap())
+        .sum();
+    let events = manifest["events"].as_u64().unwrap() + more_manifest["events"].as_u64().unwrap();
+    assert_eq!(rows, events, "{status}");
+    assert_eq!(status["runs"].as_array().unwrap().len(), 3, "{status}");
+    assert_eq!(status["runs"][0]["command"], "compact", "{status}");
+
+    // `check --since last` keeps its mark in the lake.
+    let first = moto.trawl(lake, &["check", "--since", "last", "--fail-on", "never"]);
+    first.assert_code(0);
+    assert!(
+        first.stderr.contains("no previous check"),
+        "{}",
+        first.stderr
+    );
+    let second = moto.trawl(lake, &["check", "--since", "last", "--fail-on", "never"]);
+    second.assert_code(0);
+    assert!(
+        !second.stderr.contains("no previous check"),
+        "{}",
+        second.stderr
+    );
+    // Nothing was written beside the commands' working folder.
     assert!(!std::env::temp_dir().join("s3:").exists());
+}
+
+/// `dir/name`, created.
+fn subdir(dir: &Path, name: &str) -> std::path::PathBuf {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_write_to_a_lake_in_s3_killed_at_any_step_loses_and_doubles_nothing() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = generate(&subdir(dir.path(), "a"), 600, 2, 37);
+    let (b, _) = generate(&subdir(dir.path(), "b"), 600, 2, 38);
+    moto.put("src", "a/", &a);
+    moto.put("src", "b/", &b);
+    moto.put("lakes", "", &dir.path().join("no-such-folder"));
+    let local = dir.path().join("local");
+    trawl(
+        &local,
+        &["ingest", a.to_str().unwrap(), b.to_str().unwrap()],
+    )
+    .assert_code(0);
+    let want = multiset(export_all(&local, None));
+
+    for (step, left) in [
+        ("ingest-staged", "removed uncommitted work"),
+        ("ingest-committed", "finished committed work"),
+        ("ingest-copied", "finished committed work"),
+    ] {
+        let remote = format!("s3://lakes/{step}/");
+        let lake = Path::new(&remote);
+        moto.crash_at(step, lake, &["ingest", "s3://src/a/"]);
+        let again = moto.trawl(lake, &["ingest", "s3://src/a/"]);
+        again.assert_code(0);
+        assert!(
+            again.stderr.contains("took over the lease") && again.stderr.contains(left),
+            "{step}: {}",
+            again.stderr
+        );
+        moto.trawl(lake, &["ingest", "s3://src/b/"]).assert_code(0);
+        assert_eq!(
+            multiset(moto.export_all(&remote)),
+            want,
+            "after a crash at {step}"
+        );
+    }
+
+    // Compaction: a crash after the new files are copied in, before the old are deleted.
+    let remote = "s3://lakes/ingest-copied/";
+    let lake = Path::new(remote);
+    moto.crash_at("compaction-copied", lake, &["compact"]);
+    // Readers meanwhile see each partition once: the compaction record hides the old files.
+    assert_eq!(multiset(moto.export_all(remote)), want, "mid-compaction");
+    let compacted = moto.trawl(lake, &["compact", "--json"]);
+    compacted.assert_code(0);
+    assert!(
+        compacted.stderr.contains("finished committed work"),
+        "{}",
+        compacted.stderr
+    );
+    assert_eq!(multiset(moto.export_all(remote)), want, "after compaction");
+    let status = moto.trawl(lake, &["status", "--format", "json", "--partitions"]);
+    let status: Value = serde_json::from_str(&status.assert_code(0).stdout).unwrap();
+    for p in status["partitions"].as_array().unwrap() {
+        assert_eq!(p["files"], 1, "{p}");
+    }
+
+    // And a plain kill -9 part-way through a run.
+    let remote = "s3://lakes/killed/";
+    let lake = Path::new(remote);
+    let mut child = moto
+        .command(lake, &["ingest", "s3://src/a/", "s3://src/b/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    child.wait().unwrap();
+    moto.trawl(lake, &["ingest", "s3://src/a/", "s3://src/b/"])
+        .assert_code(0);
+    assert_eq!(multiset(moto.export_all(remote)), want, "after kill -9");
+}
+
+#[test]
+fn a_second_writer_to_a_lake_in_s3_is_refused_or_waits() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (tree, manifest) = generate(dir.path(), 1500, 2, 39);
+    moto.put("src", "", &tree);
+    moto.put("lakes", "", &dir.path().join("no-such-folder"));
+    let start = |lake: &str| {
+        moto.command(Path::new(lake), &["ingest", "s3://src/"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Two writers at once: the lease is created with If-None-Match, so exactly one wins.
+    let (one, two) = (start("s3://lakes/shared/"), start("s3://lakes/shared/"));
+    let outs = [
+        one.wait_with_output().unwrap(),
+        two.wait_with_output().unwrap(),
+    ];
+    let mut codes: Vec<_> = outs.iter().map(|o| o.status.code()).collect();
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(1)]);
+    let loser = outs.iter().find(|o| o.status.code() == Some(1)).unwrap();
+    let stderr = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        stderr.contains("another trawl is writing to s3://lakes/shared/")
+            && stderr.contains("--wait"),
+        "{stderr}"
+    );
+    assert_eq!(
+        moto.export_all("s3://lakes/shared/").len() as u64,
+        manifest["events"].as_u64().unwrap()
+    );
+
+    // With --wait the second queues behind the first, then finds nothing new to read.
+    let first = start("s3://lakes/queued/");
+    std::thread::sleep(Duration::from_millis(500));
+    let queued = Path::new("s3://lakes/queued/");
+    let second = moto.trawl(queued, &["ingest", "--wait", "--json", "s3://src/"]);
+    assert!(first.wait_with_output().unwrap().status.success());
+    let s = summary(&second);
+    assert!(
+        second.stderr.contains("waiting: another trawl"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(s["files_read"], 0, "{s}");
+    assert_eq!(
+        moto.export_all("s3://lakes/queued/").len() as u64,
+        manifest["events"].as_u64().unwrap()
+    );
 }
 
 #[test]

@@ -1,0 +1,322 @@
+//! How a writer changes a lake in S3 so that a crash at any moment, followed by the next
+//! writer's [`recover`], leaves exactly what a clean run would have.
+//!
+//! **Ingest.** The run's files are uploaded under `_trawl/staging/<run>/` (invisible to
+//! readers, who list only `cloudtrail/`). Creating the run's ledger record with
+//! `If-None-Match: *` is the commit point; then each file is copied into the table (a copy
+//! appears whole) and staging is deleted. Staging with a ledger record is rolled forward,
+//! staging without one is deleted.
+//!
+//! **Compaction.** The merged files are uploaded to staging, a compaction record naming the
+//! old and new files is created (the commit point), the new files are copied in, then the old
+//! ones deleted. S3 has no atomic swap of a folder, so a reader listing a partition between
+//! the copy and the deletes would see both; readers therefore hide, per compaction record
+//! still present, either its new files (while some are missing) or its old ones
+//! ([`hidden_files`]).
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::buffered::BufWriter;
+use object_store::path::Path as Key;
+use object_store::{ObjectStoreExt, PutMode};
+
+use super::lease::Lease;
+use super::{RemoteError, RemoteLake, crash_point, record_id};
+use crate::commit::{CompactionRecord, Recovered};
+use crate::ledger::{self, LedgerRecord};
+
+/// Files uploaded or copied at once.
+const PARALLEL_FILES: usize = 8;
+/// Bytes read from a local file per upload call.
+const UPLOAD_CHUNK: usize = 8 << 20;
+
+fn staging(run: &str) -> String {
+    format!("_trawl/staging/{run}")
+}
+
+/// The key a run's file `rel` (relative to the table) is staged under.
+fn staged_table_key(lake: &RemoteLake, run: &str, rel: &str) -> Key {
+    lake.key(&format!("{}/table/{rel}", staging(run)))
+}
+
+fn staged_quarantine_key(lake: &RemoteLake, run: &str) -> Key {
+    lake.key(&format!("{}/quarantine.jsonl", staging(run)))
+}
+
+/// The key of run `run`'s ledger record.
+pub fn ledger_key(lake: &RemoteLake, run: &str) -> Key {
+    lake.meta_key(&format!("ledger/{run}.json"))
+}
+
+fn compaction_key(lake: &RemoteLake, id: &str) -> Key {
+    lake.meta_key(&format!("compactions/{id}.json"))
+}
+
+/// Uploads the local file `from` to `to`, in parts when large.
+pub async fn upload(lake: &RemoteLake, from: &Path, to: &Key) -> Result<(), RemoteError> {
+    let local = |e: std::io::Error| RemoteError::Request(format!("{}: {e}", from.display()));
+    let mut file = std::fs::File::open(from).map_err(local)?;
+    let mut writer = BufWriter::new(lake.store().clone(), to.clone());
+    let failed =
+        |e: object_store::Error| RemoteError::Request(crate::s3::explain(&e, &lake.show(to)));
+    loop {
+        let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+        let n = (&mut file)
+            .take(UPLOAD_CHUNK as u64)
+            .read_to_end(&mut chunk)
+            .map_err(local)?;
+        if n == 0 {
+            break;
+        }
+        if let Err(e) = writer.put(Bytes::from(chunk)).await {
+            let _ = writer.abort().await;
+            return Err(failed(e));
+        }
+    }
+    tokio::io::AsyncWriteExt::shutdown(&mut writer)
+        .await
+        .map_err(|e| RemoteError::Request(format!("{}: {e}", lake.show(to))))
+}
+
+/// Uploads the files `rels` of the local `staged_table` folder to `id`'s staging, several at
+/// once.
+async fn upload_staged(
+    lake: &RemoteLake,
+    id: &str,
+    rels: &[String],
+    staged_table: &Path,
+) -> Result<(), RemoteError> {
+    futures::stream::iter(rels)
+        .map(|rel| async move {
+            upload(
+                lake,
+                &staged_table.join(rel),
+                &staged_table_key(lake, id, rel),
+            )
+            .await
+        })
+        .buffer_unordered(PARALLEL_FILES)
+        .try_collect()
+        .await
+}
+
+/// Commits an ingest run whose files were written under the local `staged_table` folder (and
+/// its quarantine to `staged_quarantine`): upload to staging, create the ledger record, publish.
+pub async fn commit_run(
+    lake: &RemoteLake,
+    lease: &Lease,
+    record: &LedgerRecord,
+    staged_table: &Path,
+    staged_quarantine: &Path,
+) -> Result<(), RemoteError> {
+    let run = &record.run_id;
+    upload_staged(lake, run, &record.files, staged_table).await?;
+    if record.quarantine.is_some() {
+        upload(lake, staged_quarantine, &staged_quarantine_key(lake, run)).await?;
+    }
+    crash_point("ingest-staged");
+    lease.check()?;
+    lake.put_json(&ledger_key(lake, run), record, PutMode::Create)
+        .await?;
+    crash_point("ingest-committed");
+    publish_run(lake, record).await
+}
+
+/// Copies what is still staged for a committed run into place, then deletes its staging.
+async fn publish_run(lake: &RemoteLake, record: &LedgerRecord) -> Result<(), RemoteError> {
+    let run = &record.run_id;
+    let staged: HashSet<Key> = lake
+        .list(&staging(run))
+        .await?
+        .into_iter()
+        .map(|m| m.location)
+        .collect();
+    let staged = &staged;
+    futures::stream::iter(&record.files)
+        .map(|rel| async move {
+            let from = staged_table_key(lake, run, rel);
+            let to = lake.table_key(rel);
+            if staged.contains(&from) {
+                return lake.copy(&from, &to).await;
+            }
+            match lake.store().head(&to).await {
+                Ok(_) => Ok(()), // Published before a crash.
+                Err(_) => Err(RemoteError::Request(format!(
+                    "{}: a file of committed run {run} is neither staged nor in the table; \
+                     restore it from a backup (or S3 versioning), or remove the run's ledger \
+                     record {} and ingest its sources again",
+                    lake.show(&to),
+                    lake.show(&ledger_key(lake, run))
+                ))),
+            }
+        })
+        .buffer_unordered(PARALLEL_FILES)
+        .try_collect::<()>()
+        .await?;
+    crash_point("ingest-copied");
+    if let Some(name) = &record.quarantine {
+        let from = staged_quarantine_key(lake, run);
+        if staged.contains(&from) {
+            lake.copy(&from, &lake.meta_key(&format!("quarantine/{name}")))
+                .await?;
+        }
+    }
+    lake.delete_all(staged.iter().cloned().collect()).await
+}
+
+/// Commits a compaction whose new files were written under the local `staged_table` folder
+/// (`<partition>/<file>`): upload, create the record, copy in, delete the old files.
+pub async fn commit_compaction(
+    lake: &RemoteLake,
+    lease: &Lease,
+    record: &CompactionRecord,
+    staged_table: &Path,
+) -> Result<(), RemoteError> {
+    let id = &record.id;
+    let files: Vec<String> = record
+        .swaps
+        .iter()
+        .flat_map(|s| s.new.iter().map(move |n| format!("{}/{n}", s.partition)))
+        .collect();
+    upload_staged(lake, id, &files, staged_table).await?;
+    lease.check()?;
+    lake.put_json(&compaction_key(lake, id), record, PutMode::Create)
+        .await?;
+    crash_point("compaction-committed");
+    finish_compaction(lake, record).await
+}
+
+async fn finish_compaction(
+    lake: &RemoteLake,
+    record: &CompactionRecord,
+) -> Result<(), RemoteError> {
+    let id = &record.id;
+    let staged: HashSet<Key> = lake
+        .list(&staging(id))
+        .await?
+        .into_iter()
+        .map(|m| m.location)
+        .collect();
+    let mut copies = Vec::new();
+    let mut deletes = Vec::new();
+    for swap in &record.swaps {
+        for n in &swap.new {
+            let rel = format!("{}/{n}", swap.partition);
+            copies.push((staged_table_key(lake, id, &rel), lake.table_key(&rel)));
+        }
+        for o in swap.old.iter().filter(|o| !swap.new.contains(o)) {
+            deletes.push(lake.table_key(&format!("{}/{o}", swap.partition)));
+        }
+    }
+    let staged = &staged;
+    futures::stream::iter(copies)
+        .map(|(from, to)| async move {
+            if staged.contains(&from) {
+                lake.copy(&from, &to).await
+            } else {
+                lake.store()
+                    .head(&to)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| RemoteError::Request(crate::s3::explain(&e, &lake.show(&to))))
+            }
+        })
+        .buffer_unordered(PARALLEL_FILES)
+        .try_collect::<()>()
+        .await?;
+    crash_point("compaction-copied");
+    lake.delete_all(deletes).await?;
+    lake.delete_all(staged.iter().cloned().collect()).await?;
+    lake.delete(&compaction_key(lake, id)).await
+}
+
+/// Finishes or removes whatever an interrupted writer left. Call it holding the lease.
+pub async fn recover(lake: &RemoteLake) -> Result<Recovered, RemoteError> {
+    let mut done = Recovered::default();
+    for (key, record) in lake
+        .records::<CompactionRecord>("_trawl/compactions")
+        .await?
+    {
+        if record.id != record_id(&key) {
+            return Err(RemoteError::Damaged {
+                url: lake.show(&key),
+                reason: format!("it names compaction `{}`", record.id),
+            });
+        }
+        finish_compaction(lake, &record).await?;
+        done.rolled_forward.push(record.id);
+    }
+    let base = lake.meta_key("staging");
+    let runs: BTreeSet<String> = lake
+        .list("_trawl/staging")
+        .await?
+        .iter()
+        .filter_map(|m| RemoteLake::relative(&m.location, &base))
+        .filter_map(|rel| rel.split('/').next())
+        .map(String::from)
+        .collect();
+    for run in runs {
+        match lake
+            .get_json::<LedgerRecord>(&ledger_key(lake, &run))
+            .await?
+        {
+            Some(record) if record.version == ledger::VERSION && record.run_id == run => {
+                publish_run(lake, &record).await?;
+                done.rolled_forward.push(run);
+            }
+            _ => {
+                lake.delete_folder(&staging(&run)).await?;
+                done.rolled_back.push(run);
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Every ledger record, oldest run first; a damaged one is an error naming it.
+pub async fn ledger_records(lake: &RemoteLake) -> Result<Vec<LedgerRecord>, RemoteError> {
+    let mut out = Vec::new();
+    for (key, record) in lake.records::<LedgerRecord>("_trawl/ledger").await? {
+        let id = record_id(&key);
+        if let Err(reason) = ledger::validate(&record, &id) {
+            return Err(RemoteError::Damaged {
+                url: lake.show(&key),
+                reason,
+            });
+        }
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// Table files a reader must not see right now, because a compaction is between copying its
+/// new files in and deleting the old ones: the old files once every new one is in place, the
+/// new ones before.
+pub async fn hidden_files(lake: &RemoteLake) -> Result<HashSet<Key>, RemoteError> {
+    let mut hidden = HashSet::new();
+    for (_, record) in lake
+        .records::<CompactionRecord>("_trawl/compactions")
+        .await?
+    {
+        for swap in &record.swaps {
+            let live: HashSet<String> = lake
+                .list(&format!("{}/{}", crate::layout::TABLE_DIR, swap.partition))
+                .await?
+                .into_iter()
+                .filter_map(|m| m.location.filename().map(String::from))
+                .collect();
+            let all_new = swap.new.iter().all(|n| live.contains(n));
+            let hide = if all_new { &swap.old } else { &swap.new };
+            hidden.extend(
+                hide.iter()
+                    .filter(|n| !(all_new && swap.new.contains(n)))
+                    .map(|n| lake.table_key(&format!("{}/{n}", swap.partition))),
+            );
+        }
+    }
+    Ok(hidden)
+}

@@ -1,0 +1,102 @@
+//! What readers of a lake in S3 list: the bucket, less the files a compaction under way is
+//! swapping (see [`super::publish::hidden_files`]), so that a query never counts a partition's
+//! rows twice or reads half of a swap.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::path::Path as Key;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
+};
+
+/// `inner` with the objects of `hidden` left out of every listing.
+#[derive(Debug)]
+pub struct ReaderView {
+    inner: Arc<dyn ObjectStore>,
+    hidden: Arc<HashSet<Key>>,
+}
+
+impl ReaderView {
+    /// A view of `inner` without `hidden`.
+    pub fn new(inner: Arc<dyn ObjectStore>, hidden: HashSet<Key>) -> Self {
+        Self {
+            inner,
+            hidden: Arc::new(hidden),
+        }
+    }
+}
+
+impl std::fmt::Display for ReaderView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (compaction under way hidden)", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for ReaderView {
+    async fn put_opts(
+        &self,
+        location: &Key,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Key,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Key, options: GetOptions) -> Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+
+    async fn get_ranges(&self, location: &Key, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        self.inner.get_ranges(location, ranges).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Key>>,
+    ) -> BoxStream<'static, Result<Key>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Key>) -> BoxStream<'static, Result<ObjectMeta>> {
+        let hidden = Arc::clone(&self.hidden);
+        self.inner
+            .list(prefix)
+            .filter(move |m| {
+                let keep = m.as_ref().map_or(true, |m| !hidden.contains(&m.location));
+                std::future::ready(keep)
+            })
+            .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Key>) -> Result<ListResult> {
+        let mut result = self.inner.list_with_delimiter(prefix).await?;
+        result
+            .objects
+            .retain(|m| !self.hidden.contains(&m.location));
+        Ok(result)
+    }
+
+    async fn copy_opts(&self, from: &Key, to: &Key, options: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+
+    async fn rename_opts(&self, from: &Key, to: &Key, options: RenameOptions) -> Result<()> {
+        self.inner.rename_opts(from, to, options).await
+    }
+}
