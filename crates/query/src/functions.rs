@@ -17,6 +17,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::jsonpath;
 
@@ -96,9 +97,34 @@ fn json_text_eval(
     output(args, Arc::new(out))
 }
 
-/// A `(json text, text) -> text` function.
-fn json_text_fn(name: &str, f: fn(&Value, &str) -> Option<String>) -> ScalarUDF {
-    let fun = move |args: &[ColumnarValue]| json_text_eval(args, f);
+/// Applies `f` to the JSON text at a JSONPath, row by row: the path is parsed once per
+/// distinct text (once in all for a literal), and the document is walked, not built.
+fn json_path_eval(
+    args: &[ColumnarValue],
+    f: fn(&RawValue) -> Option<String>,
+) -> Result<ColumnarValue> {
+    let a = arrays(args, &[DataType::Utf8, DataType::Utf8])?;
+    let (docs, paths) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
+    let mut parsed: Option<(&str, Option<Vec<jsonpath::Step>>)> = None;
+    let out: StringArray = (0..docs.len())
+        .map(|i| {
+            if docs.is_null(i) || paths.is_null(i) {
+                return None;
+            }
+            let path = paths.value(i);
+            if parsed.as_ref().is_none_or(|(p, _)| *p != path) {
+                parsed = Some((path, jsonpath::parse(path)));
+            }
+            let steps = parsed.as_ref()?.1.as_ref()?;
+            f(jsonpath::select_raw(docs.value(i), steps)?)
+        })
+        .collect();
+    output(args, Arc::new(out))
+}
+
+/// A `(json text, JSONPath) -> text` function.
+fn json_path_fn(name: &str, f: fn(&RawValue) -> Option<String>) -> ScalarUDF {
+    let fun = move |args: &[ColumnarValue]| json_path_eval(args, f);
     create_udf(
         name,
         vec![DataType::Utf8, DataType::Utf8],
@@ -110,15 +136,16 @@ fn json_text_fn(name: &str, f: fn(&Value, &str) -> Option<String>) -> ScalarUDF 
 
 /// `json_extract_scalar(json, path)`: the scalar at a JSONPath as text.
 fn json_extract_scalar() -> ScalarUDF {
-    json_text_fn("json_extract_scalar", |v, path| {
-        jsonpath::select(v, &jsonpath::parse(path)?).and_then(jsonpath::scalar_text)
-    })
+    json_path_fn("json_extract_scalar", jsonpath::raw_scalar_text)
 }
 
-/// `json_extract(json, path)`: the value at a JSONPath as JSON text.
+/// `json_extract(json, path)`: the value at a JSONPath as JSON text (compact, as Trino prints
+/// JSON).
 fn json_extract() -> ScalarUDF {
-    json_text_fn("json_extract", |v, path| {
-        jsonpath::select(v, &jsonpath::parse(path)?).map(Value::to_string)
+    json_path_fn("json_extract", |raw| {
+        serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .map(|v| v.to_string())
     })
 }
 

@@ -1,7 +1,11 @@
 //! The JSONPath subset Athena (Trino) queries use on CloudTrail's JSON columns: `$`, `.key`,
 //! `["key"]`, `['key']` and `[index]`.
 
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +73,133 @@ pub fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The JSON text at `steps` inside the JSON text `doc`, found without building the document:
+/// members and elements passed over are checked, not kept. `None` when nothing is there or
+/// `doc` is not JSON.
+pub fn select_raw<'a>(doc: &'a str, steps: &[Step]) -> Option<&'a RawValue> {
+    let Some((first, rest)) = steps.split_first() else {
+        return serde_json::from_str(doc).ok();
+    };
+    let mut de = serde_json::Deserializer::from_str(doc);
+    let found = Find(first).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    rest.iter().try_fold(found?, |raw, step| {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        Find(step).deserialize(&mut de).ok().flatten()
+    })
+}
+
+/// [`scalar_text`] of JSON text.
+pub fn raw_scalar_text(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    match text.as_bytes().first()? {
+        b'"' => serde_json::from_str(text).ok(),
+        b'{' | b'[' | b'n' => None,
+        _ => scalar_text(&serde_json::from_str(text).ok()?),
+    }
+}
+
+/// Finds one step's value in the JSON value being read, passing over the rest.
+struct Find<'s>(&'s Step);
+
+impl<'de> DeserializeSeed<'de> for Find<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Find<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(is_key) = map.next_key_seed(KeyIs(self.0))? {
+            if is_key {
+                // The last of repeated keys wins, as when the document is built.
+                found = Some(map.next_value::<&'de RawValue>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let wanted = match self.0 {
+            Step::Index(i) => Some(*i),
+            Step::Key(_) => None,
+        };
+        let mut found = None;
+        let mut i = 0;
+        loop {
+            if Some(i) == wanted {
+                match seq.next_element::<&'de RawValue>()? {
+                    Some(v) => found = Some(v),
+                    None => break,
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            i += 1;
+        }
+        Ok(found)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Whether an object key read is the step's key (compared without copying it when it has no
+/// escapes).
+struct KeyIs<'s>(&'s Step);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(matches!(self.0, Step::Key(k) if k == key))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +241,45 @@ mod tests {
         assert_eq!(get("$.a").as_ref().and_then(scalar_text), None);
         assert_eq!(get("$.n").as_ref().and_then(scalar_text), None);
         assert_eq!(get("$.missing"), None);
+    }
+
+    #[test]
+    fn selects_from_text_as_from_the_built_document() {
+        let doc = r#"{"a": {"b": [10, {"c": "x\"y"}], "b\u0020c": 1.50}, "t": true, "n": null,
+                      "k": "first", "k": "last", "e": [], "s": "\u00e9"}"#;
+        let built: Value = serde_json::from_str(doc).unwrap();
+        for path in [
+            "$",
+            "$.a",
+            "$.a.b",
+            "$.a.b[0]",
+            "$.a.b[1].c",
+            "$.a.b[2]",
+            "$.a['b c']",
+            "$.t",
+            "$.n",
+            "$.k",
+            "$.e[0]",
+            "$.s",
+            "$.missing",
+            "$.t.x",
+            "$[0]",
+        ] {
+            let steps = parse(path).unwrap();
+            let raw = select_raw(doc, &steps);
+            let want = select(&built, &steps);
+            assert_eq!(
+                raw.map(|r| serde_json::from_str::<Value>(r.get()).unwrap()),
+                want.cloned(),
+                "{path}"
+            );
+            assert_eq!(
+                raw.and_then(raw_scalar_text),
+                want.and_then(scalar_text),
+                "{path}"
+            );
+        }
+        assert!(select_raw("[1, 2", &parse("$[0]").unwrap()).is_none(), "not JSON");
+        assert!(select_raw("{\"a\": 1} x", &parse("$.a").unwrap()).is_none());
     }
 }
