@@ -68,11 +68,14 @@ fn main() -> ExitCode {
 /// `kind: ` prefix) is already in the message is left out, since DataFusion's errors repeat
 /// their sources in their own text.
 fn message(e: &anyhow::Error) -> String {
+    // Some errors quote their sources escaped (`\"`, `\\`): compare without the escapes.
+    let plain = |s: &str| s.replace(['\\', '"'], "");
     let mut text = String::new();
     for cause in e.chain() {
         let c = cause.to_string();
         let core = c.split_once(": ").map_or(c.as_str(), |(_, rest)| rest);
-        if text.contains(&c) || text.contains(core) {
+        let said = plain(&text);
+        if said.contains(&plain(&c)) || said.contains(&plain(core)) {
             continue;
         }
         if !text.is_empty() {

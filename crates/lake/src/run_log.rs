@@ -94,10 +94,10 @@ pub fn last(lake: &Lake, n: usize) -> Result<Vec<RunRecord>, MetaError> {
         .collect()
 }
 
-/// [`append`] for a lake in S3.
+/// [`append`] for a lake in S3: created with `If-None-Match: *`, as run ids are unique.
 pub async fn append_remote(lake: &RemoteLake, record: &RunRecord) -> Result<(), RemoteError> {
     let key = lake.meta_key(&format!("runs/{}.json", record.run_id));
-    lake.put_json(&key, record, PutMode::Overwrite)
+    lake.put_json(&key, record, PutMode::Create)
         .await
         .map(|_| ())
 }

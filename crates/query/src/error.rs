@@ -19,6 +19,9 @@ pub enum QueryError {
         line: u64,
         column: u64,
     },
+    /// A meta-command (`\d`, `\format`, …) of a script is unknown or malformed.
+    #[error(transparent)]
+    Command(#[from] crate::command::CommandError),
     /// A saved query could not be found or prepared.
     #[error("{0}")]
     Saved(String),

@@ -13,8 +13,8 @@ use crate::print::{PrintOptions, Printed, print_stream};
 /// What running one statement produced.
 #[derive(Debug, Clone, Copy)]
 pub struct Executed {
-    /// What was printed.
-    pub printed: Printed,
+    /// What was printed; `None` for a statement without a result (SET, CREATE VIEW).
+    pub printed: Option<Printed>,
     /// How long planning, running and printing took.
     pub elapsed: Duration,
 }
@@ -45,8 +45,15 @@ pub async fn execute_statement<W: Write>(
         .await
         .map_err(with_position)?;
     let frame = ctx.execute_logical_plan(plan).await?;
+    let columns = frame.schema().fields().len();
     let stream = frame.execute_stream().await?;
-    let printed = print_stream(stream, options, out).await?;
+    let printed = if columns == 0 {
+        // SET, CREATE VIEW and the like: nothing to show, not an empty table.
+        datafusion::physical_plan::common::collect(stream).await?;
+        None
+    } else {
+        Some(print_stream(stream, options, out).await?)
+    };
     Ok(Executed {
         printed,
         elapsed: started.elapsed(),
@@ -89,7 +96,9 @@ pub async fn execute_sql<W: Write>(
 
 /// The line that follows a result: rows and time.
 pub fn footer(done: &Executed) -> String {
-    let Printed { rows, hidden } = done.printed;
+    let Some(Printed { rows, hidden }) = done.printed else {
+        return format!("done in {:.3}s", done.elapsed.as_secs_f64());
+    };
     let shown = if hidden > 0 {
         format!(" ({} shown; \\maxrows to see more)", rows - hidden)
     } else {

@@ -2,11 +2,13 @@
 //! CloudTrail Lake run unchanged: JSON extraction with JSONPath, `element_at` on JSON text,
 //! and Trino's date and time functions. Each copies the Trino semantics its name promises.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Months, TimeDelta, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray, StringBuilder,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
@@ -101,29 +103,30 @@ fn json_text_eval(
 /// distinct text (once in all for a literal), and the document is walked, not built.
 fn json_path_eval(
     args: &[ColumnarValue],
-    f: fn(&RawValue) -> Option<String>,
+    f: fn(&RawValue) -> Option<Cow<'_, str>>,
 ) -> Result<ColumnarValue> {
     let a = arrays(args, &[DataType::Utf8, DataType::Utf8])?;
     let (docs, paths) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
     let mut parsed: Option<(&str, Option<Vec<jsonpath::Step>>)> = None;
-    let out: StringArray = (0..docs.len())
-        .map(|i| {
-            if docs.is_null(i) || paths.is_null(i) {
-                return None;
-            }
-            let path = paths.value(i);
-            if parsed.as_ref().is_none_or(|(p, _)| *p != path) {
-                parsed = Some((path, jsonpath::parse(path)));
-            }
-            let steps = parsed.as_ref()?.1.as_ref()?;
-            f(jsonpath::select_raw(docs.value(i), steps)?)
-        })
-        .collect();
-    output(args, Arc::new(out))
+    let mut out = StringBuilder::with_capacity(docs.len(), 16 * docs.len());
+    for i in 0..docs.len() {
+        if docs.is_null(i) || paths.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        let path = paths.value(i);
+        if parsed.as_ref().is_none_or(|(p, _)| *p != path) {
+            parsed = Some((path, jsonpath::parse(path)));
+        }
+        let steps = parsed.as_ref().and_then(|(_, s)| s.as_ref());
+        let text = steps.and_then(|s| f(jsonpath::select_raw(docs.value(i), s)?));
+        out.append_option(text);
+    }
+    output(args, Arc::new(out.finish()))
 }
 
 /// A `(json text, JSONPath) -> text` function.
-fn json_path_fn(name: &str, f: fn(&RawValue) -> Option<String>) -> ScalarUDF {
+fn json_path_fn(name: &str, f: fn(&RawValue) -> Option<Cow<'_, str>>) -> ScalarUDF {
     let fun = move |args: &[ColumnarValue]| json_path_eval(args, f);
     create_udf(
         name,
@@ -145,7 +148,7 @@ fn json_extract() -> ScalarUDF {
     json_path_fn("json_extract", |raw| {
         serde_json::from_str::<Value>(raw.get())
             .ok()
-            .map(|v| v.to_string())
+            .map(|v| Cow::Owned(v.to_string()))
     })
 }
 

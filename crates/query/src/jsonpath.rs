@@ -1,6 +1,7 @@
 //! The JSONPath subset Athena (Trino) queries use on CloudTrail's JSON columns: `$`, `.key`,
 //! `["key"]`, `['key']` and `[index]`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -89,13 +90,14 @@ pub fn select_raw<'a>(doc: &'a str, steps: &[Step]) -> Option<&'a RawValue> {
     })
 }
 
-/// [`scalar_text`] of JSON text.
-pub fn raw_scalar_text(raw: &RawValue) -> Option<String> {
+/// [`scalar_text`] of JSON text; a string without escapes is borrowed, not copied.
+pub fn raw_scalar_text(raw: &RawValue) -> Option<Cow<'_, str>> {
     let text = raw.get();
     match text.as_bytes().first()? {
-        b'"' => serde_json::from_str(text).ok(),
+        b'"' if !text.contains('\\') => Some(Cow::Borrowed(&text[1..text.len() - 1])),
+        b'"' => serde_json::from_str(text).ok().map(Cow::Owned),
         b'{' | b'[' | b'n' => None,
-        _ => scalar_text(&serde_json::from_str(text).ok()?),
+        _ => scalar_text(&serde_json::from_str(text).ok()?).map(Cow::Owned),
     }
 }
 
@@ -274,12 +276,15 @@ mod tests {
                 "{path}"
             );
             assert_eq!(
-                raw.and_then(raw_scalar_text),
+                raw.and_then(raw_scalar_text).map(String::from),
                 want.and_then(scalar_text),
                 "{path}"
             );
         }
-        assert!(select_raw("[1, 2", &parse("$[0]").unwrap()).is_none(), "not JSON");
+        assert!(
+            select_raw("[1, 2", &parse("$[0]").unwrap()).is_none(),
+            "not JSON"
+        );
         assert!(select_raw("{\"a\": 1} x", &parse("$.a").unwrap()).is_none());
     }
 }

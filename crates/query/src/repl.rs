@@ -11,7 +11,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 
 use crate::QueryError;
 use crate::command::{Command, HELP};
@@ -52,6 +52,8 @@ pub async fn run_prompt(
     words.extend(state.aggregate_functions().keys().cloned());
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let config = Config::builder()
+        // Tab lists every candidate, as psql does, instead of cycling through them.
+        .completion_type(CompletionType::List)
         .auto_add_history(true)
         .max_history_size(5000)
         .map_err(rl)?
@@ -99,6 +101,56 @@ pub async fn run_prompt(
             let _ = std::fs::create_dir_all(dir);
         }
         let _ = editor.save_history(h);
+    }
+    Ok(())
+}
+
+/// Whether `script` holds a meta-command line (`\d`, `\format csv`, …) that
+/// [`run_script`] would run.
+pub fn has_meta_commands(script: &str) -> bool {
+    script.lines().any(|l| l.trim_start().starts_with('\\'))
+}
+
+/// Runs scripts (each `-c` or `-f`) in order as the prompt would, meta-commands included: a
+/// line starting with `\` where a statement may start is a meta-command, the rest is SQL.
+/// Results go to `output` (a file's name and the file) or stdout; run times go to stderr when
+/// `timing`. Stops at the first error, and at `\q`.
+pub async fn run_script(
+    ctx: SessionContext,
+    options: PrintOptions,
+    catalog: Catalog,
+    scripts: &[String],
+    output: Option<(String, std::fs::File)>,
+    timing: bool,
+) -> Result<(), QueryError> {
+    let mut shell = Shell {
+        ctx,
+        options,
+        timing,
+        output,
+        catalog,
+    };
+    for script in scripts {
+        let mut sql = String::new();
+        for line in script.lines() {
+            let at_start = sql.trim().is_empty() || sql.trim_end().ends_with(';');
+            if at_start && line.trim_start().starts_with('\\') {
+                if !sql.trim().is_empty() {
+                    shell.run(&std::mem::take(&mut sql)).await?;
+                }
+                sql.clear();
+                match line.parse::<Command>()? {
+                    Command::Quit => return Ok(()),
+                    cmd => shell.command(cmd).await?,
+                }
+            } else {
+                sql.push_str(line);
+                sql.push('\n');
+            }
+        }
+        if !sql.trim().is_empty() {
+            shell.run(&sql).await?;
+        }
     }
     Ok(())
 }
@@ -185,15 +237,15 @@ impl Shell {
             }
             Command::Timing => {
                 self.timing = !self.timing;
-                println!("timing is {}", if self.timing { "on" } else { "off" });
+                eprintln!("timing is {}", if self.timing { "on" } else { "off" });
             }
             Command::Format(f) => {
                 self.options.format = f;
-                println!("format is {f}");
+                eprintln!("format is {f}");
             }
             Command::MaxRows(n) => {
                 self.options.max_rows = n;
-                println!("showing at most {n} rows");
+                eprintln!("showing at most {n} rows");
             }
             Command::Include(file) => {
                 let sql = std::fs::read_to_string(&file).map_err(|e| {
@@ -203,14 +255,14 @@ impl Shell {
             }
             Command::Output(None) => {
                 if let Some((name, _)) = self.output.take() {
-                    println!("results go to the terminal again (were going to {name})");
+                    eprintln!("results go to the terminal again (were going to {name})");
                 }
             }
             Command::Output(Some(file)) => {
                 let f = std::fs::File::create(&file).map_err(|e| {
                     QueryError::Io(std::io::Error::new(e.kind(), format!("{file}: {e}")))
                 })?;
-                println!("results go to {file}");
+                eprintln!("results go to {file}");
                 self.output = Some((file, f));
             }
             Command::Run(name, args) => self.run_saved(&name, args).await?,

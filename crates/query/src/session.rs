@@ -55,11 +55,7 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
         let hidden = publish::hidden_files(&remote)
             .await
             .map_err(|e| QueryError::Saved(e.to_string()))?;
-        let store: Arc<dyn ObjectStore> = if hidden.is_empty() {
-            store
-        } else {
-            Arc::new(ReaderView::new(store, hidden))
-        };
+        let store: Arc<dyn ObjectStore> = Arc::new(ReaderView::new(store, hidden));
         let bucket = url::Url::parse(&format!("s3://{}", url.bucket))
             .map_err(|e| QueryError::Saved(format!("{url}: {e}")))?;
         ctx.register_object_store(&bucket, store);

@@ -51,7 +51,11 @@ pub fn run(
         scripts.push(text);
     }
     let options = args.results.print_options();
-    let catalog = if interactive {
+    // A script may use the prompt's meta-commands (`\\format csv`, `\\run NAME`, …).
+    let meta = scripts
+        .iter()
+        .any(|s| trawl_query::repl::has_meta_commands(s));
+    let catalog = if interactive || meta {
         super::catalog(query_dirs)?.0
     } else {
         Default::default()
@@ -63,8 +67,20 @@ pub fn run(
             trawl_query::repl::run_prompt(ctx, options, catalog).await?;
             return Ok(());
         }
-        let mut out = args.results.writer()?;
         let quiet = args.results.quiet;
+        if meta {
+            let output = match &args.results.output {
+                Some(p) => Some((
+                    p.display().to_string(),
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                )),
+                None => None,
+            };
+            trawl_query::repl::run_script(ctx, options, catalog, &scripts, output, !quiet).await?;
+            return Ok(());
+        }
+        let mut out = args.results.writer()?;
         for sql in &scripts {
             execute_sql(&ctx, sql, &options, &mut out, |done| {
                 if !quiet {

@@ -130,6 +130,34 @@ fn statements_from_every_source() {
 }
 
 #[test]
+fn scripts_use_the_prompts_meta_commands() {
+    let dir = lake_dir();
+    let script = format!(
+        "SET datafusion.execution.batch_size = 4096;\n\\format csv\n{TOP};\n\\maxrows 2\n\
+         \\format table\nSELECT eventname FROM cloudtrail ORDER BY eventname LIMIT 3;\n\
+         \\run cis/root-account-use since=2000-01-01\n\\q\nSELECT 'not run' AS after_quit;\n"
+    );
+    settings().bind(|| {
+        // From stdin: SET prints no empty table; `\format` and `\maxrows` hold for what
+        // follows; `\run` runs a saved query; `\q` ends the script. Messages go to stderr.
+        assert_cmd_snapshot!(
+            "meta_commands_stdin",
+            sql(dir.path(), &[]).pass_stdin(script)
+        );
+        // Each -c is a script of its own; the settings carry over.
+        assert_cmd_snapshot!(
+            "meta_commands_c",
+            sql(dir.path(), &["-c", "\\format ndjson", "-c", TOP])
+        );
+        // An unknown one stops the run with exit 1 and a suggestion.
+        assert_cmd_snapshot!(
+            "meta_commands_unknown",
+            sql(dir.path(), &["-c", "\\formt csv", "-c", TOP])
+        );
+    });
+}
+
+#[test]
 fn errors_exit_1_with_the_position() {
     let dir = lake_dir();
     settings().bind(|| {

@@ -1,6 +1,7 @@
 //! What readers of a lake in S3 list: the bucket, less the files a compaction under way is
 //! swapping (see [`super::publish::hidden_files`]), so that a query never counts a partition's
-//! rows twice or reads half of a swap.
+//! rows twice or reads half of a swap, and less the zero-byte "folder" markers some tools
+//! create (`region=x/`), which DataFusion would take for files and fail on.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -16,7 +17,7 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
 };
 
-/// `inner` with the objects of `hidden` left out of every listing.
+/// `inner` with the objects of `hidden`, and empty objects, left out of every listing.
 #[derive(Debug)]
 pub struct ReaderView {
     inner: Arc<dyn ObjectStore>,
@@ -33,9 +34,13 @@ impl ReaderView {
     }
 }
 
+fn shown(hidden: &HashSet<Key>, m: &ObjectMeta) -> bool {
+    m.size > 0 && !hidden.contains(&m.location)
+}
+
 impl std::fmt::Display for ReaderView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (compaction under way hidden)", self.inner)
+        write!(f, "{} (as readers see it)", self.inner)
     }
 }
 
@@ -77,10 +82,7 @@ impl ObjectStore for ReaderView {
         let hidden = Arc::clone(&self.hidden);
         self.inner
             .list(prefix)
-            .filter(move |m| {
-                let keep = m.as_ref().map_or(true, |m| !hidden.contains(&m.location));
-                std::future::ready(keep)
-            })
+            .filter(move |m| std::future::ready(m.as_ref().map_or(true, |m| shown(&hidden, m))))
             .boxed()
     }
 
