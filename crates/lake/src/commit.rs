@@ -9,8 +9,9 @@
 //! **Compaction.** The new files of a partition are written into a complete copy of its folder
 //! under `_trawl/staging/<id>/`, a compaction record names the old and new files, and the two
 //! folders are swapped with one atomic `renameat2(RENAME_EXCHANGE)`: a reader listing the
-//! partition sees the old files or the new ones, never both or neither. Recovery finishes any
-//! swap the record names and not yet done, then deletes the old files.
+//! partition sees the old files or the new ones, never both or neither (on file systems without
+//! that exchange, such as NFS, two renames: see [`exchange`]). Recovery finishes any swap the
+//! record names and not yet done, then deletes the old files.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -166,7 +167,11 @@ fn finish_compaction(lake: &Lake, record: &CompactionRecord) -> Result<(), Commi
                 .iter()
                 .any(|n| names.contains(n) && !swap.new.contains(n));
         if !swapped {
-            exchange(&staged, &live)?;
+            let aside = lake
+                .staging_dir(&record.id)
+                .join("replaced")
+                .join(&swap.partition);
+            exchange(&staged, &live, &aside)?;
             sync_dir(live.parent().expect("partition folders have parents"))?;
         }
     }
@@ -258,16 +263,39 @@ fn file_names(dir: &Path) -> Result<BTreeSet<String>, CommitError> {
     }
 }
 
-/// Swaps two folders in one step.
-fn exchange(a: &Path, b: &Path) -> Result<(), CommitError> {
-    rustix::fs::renameat_with(
+/// Puts the folder `staged` in place of `live`, in one step where the file system can swap
+/// two folders. Where it cannot (NFS, some FUSE file systems), `live` is first moved to
+/// `aside`: a reader listing in between sees the partition empty for that moment, and a crash
+/// in between leaves `live` missing, which the next recovery's call here completes.
+fn exchange(staged: &Path, live: &Path, aside: &Path) -> Result<(), CommitError> {
+    if !live.exists() {
+        if let Some(dir) = live.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        return std::fs::rename(staged, live).map_err(io(live));
+    }
+    let swapped = rustix::fs::renameat_with(
         rustix::fs::CWD,
-        a,
+        staged,
         rustix::fs::CWD,
-        b,
+        live,
         rustix::fs::RenameFlags::EXCHANGE,
-    )
-    .map_err(|e| io(b)(e.into()))
+    );
+    match swapped {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e == rustix::io::Errno::INVAL
+                || e == rustix::io::Errno::NOSYS
+                || e == rustix::io::Errno::OPNOTSUPP =>
+        {
+            if let Some(dir) = aside.parent() {
+                std::fs::create_dir_all(dir).map_err(io(dir))?;
+            }
+            std::fs::rename(live, aside).map_err(io(live))?;
+            std::fs::rename(staged, live).map_err(io(live))
+        }
+        Err(e) => Err(io(live)(e.into())),
+    }
 }
 
 fn remove_dir(dir: &Path) -> Result<(), CommitError> {
@@ -376,11 +404,35 @@ mod tests {
         );
         assert!(!CompactionRecord::path(&lake, "c1").exists());
         assert!(!lake.staging_dir("c1").exists());
+        // A crash between the two renames of a file system without an atomic exchange leaves
+        // the partition folder missing: recovery puts the staged copy there.
+        let staged = CompactionRecord::staged_partition(&lake, "c2", part);
+        std::fs::create_dir_all(&staged).unwrap();
+        std::fs::write(staged.join("w.parquet"), "w").unwrap();
+        let aside = lake.staging_dir("c2").join("replaced").join(part);
+        std::fs::create_dir_all(aside.parent().unwrap()).unwrap();
+        std::fs::rename(&live, &aside).unwrap();
+        let record = CompactionRecord {
+            version: 1,
+            id: "c2".into(),
+            swaps: vec![PartitionSwap {
+                partition: part.into(),
+                old: vec!["z.parquet".into()],
+                new: vec!["w.parquet".into()],
+            }],
+        };
+        meta_file::write(&CompactionRecord::path(&lake, "c2"), &record).unwrap();
+        assert_eq!(recover(&lake).unwrap().rolled_forward, ["c2"]);
+        assert_eq!(
+            file_names(&live).unwrap(),
+            BTreeSet::from(["w.parquet".to_string()])
+        );
+        assert!(!lake.staging_dir("c2").exists());
         // Recovering again changes nothing.
         assert_eq!(recover(&lake).unwrap(), Recovered::default());
         assert_eq!(
             file_names(&live).unwrap(),
-            BTreeSet::from(["z.parquet".to_string()])
+            BTreeSet::from(["w.parquet".to_string()])
         );
     }
 }

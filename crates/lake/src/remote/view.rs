@@ -1,7 +1,7 @@
 //! What readers of a lake in S3 list: the bucket, less the files a compaction under way is
 //! swapping (see [`super::publish::hidden_files`]), so that a query never counts a partition's
-//! rows twice or reads half of a swap, and less the zero-byte "folder" markers some tools
-//! create (`region=x/`), which DataFusion would take for files and fail on.
+//! rows twice or reads half of a swap, and less any zero-byte object (such as the "folder"
+//! markers `region=x/` some tools create): no file of the table is empty.
 
 use std::collections::HashSet;
 use std::ops::Range;
