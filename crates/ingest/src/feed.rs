@@ -3,7 +3,7 @@
 //! over in listing order; the bounded channel keeps at most a few of them in memory.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use futures::StreamExt;
@@ -28,6 +28,8 @@ pub enum Feed<'a> {
     Fetching {
         files: &'a [SourceFile],
         rx: Mutex<Receiver<Handed>>,
+        /// Set when no worker will take more inputs: the fetch thread stops fetching.
+        stop: AtomicBool,
     },
 }
 
@@ -49,6 +51,7 @@ impl<'a> Feed<'a> {
             Feed::Fetching {
                 files: &listing.files,
                 rx: Mutex::new(rx),
+                stop: AtomicBool::new(false),
             },
             Some(tx),
         )
@@ -60,17 +63,33 @@ impl<'a> Feed<'a> {
             Feed::Local { files, next } => files
                 .get(next.fetch_add(1, Ordering::Relaxed))
                 .map(|f| (f, None)),
-            Feed::Fetching { files, rx } => {
+            Feed::Fetching { files, rx, .. } => {
                 let (i, fetched) = rx.lock().unwrap_or_else(|e| e.into_inner()).recv().ok()?;
                 Some((&files[i], fetched))
             }
         }
     }
+
+    /// Whether the fetch thread should stop fetching.
+    fn stopped(&self) -> bool {
+        matches!(self, Feed::Fetching { stop, .. } if stop.load(Ordering::Relaxed))
+    }
+
+    /// Ends the feed once no worker takes inputs any more (they finished, or died): the fetch
+    /// thread stops fetching, and what it still sends is taken and dropped, so it cannot
+    /// block on a full channel.
+    pub fn close(&self) {
+        if let Feed::Fetching { rx, stop, .. } = self {
+            stop.store(true, Ordering::Relaxed);
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            while rx.recv().is_ok() {}
+        }
+    }
 }
 
 /// Fetches every object of `listing`, `concurrency` at a time, sending each input in order.
-/// Returns when all are sent or the receiving side is gone.
-pub fn fetch_all(listing: &Listing, concurrency: usize, tx: SyncSender<Handed>) {
+/// Returns when all are sent, the receiving side is gone, or `feed` is closed.
+pub fn fetch_all(listing: &Listing, feed: &Feed<'_>, concurrency: usize, tx: SyncSender<Handed>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,6 +106,7 @@ pub fn fetch_all(listing: &Listing, concurrency: usize, tx: SyncSender<Handed>) 
         let mut fetched = futures::stream::iter(listing.files.iter().enumerate())
             .map(|(i, file)| async move {
                 match &file.object {
+                    _ if feed.stopped() => (i, None),
                     Some((store, key)) => (
                         i,
                         Some(remote::fetch(&listing.stores[*store], file, key).await),

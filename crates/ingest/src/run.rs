@@ -265,7 +265,7 @@ fn write_staged(
 
     std::thread::scope(|scope| {
         if let Some(tx) = fetch_tx {
-            scope.spawn(move || fetch_all(listing, options.concurrency, tx));
+            scope.spawn(move || fetch_all(listing, feed, options.concurrency, tx));
         }
         let mut workers = Vec::new();
         for _ in 0..threads {
@@ -315,6 +315,9 @@ fn write_staged(
                 failure.get_or_insert(IngestError::Worker("a decoding thread panicked".into()));
             }
         }
+        // No worker takes inputs now; if some died early, the fetch thread must not wait on
+        // them.
+        feed.close();
         if let Some(e) = failure {
             return Err(e);
         }
