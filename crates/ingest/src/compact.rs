@@ -81,6 +81,7 @@ pub fn compact(lake: &Lake, options: CompactOptions) -> Result<CompactSummary, I
                 old: files.iter().map(|f| file_name(f)).collect(),
                 new: vec![new_name],
             }],
+            copied_at: None,
         };
         commit::commit_compaction(lake, &record)?;
         summary.add_partition(files.len(), rows, dropped);

@@ -52,7 +52,7 @@ pub fn open_for_writing(
 ) -> Result<RemoteWriteAccess, IngestError> {
     let _guard = rt.enter();
     let lease = rt.block_on(Lease::acquire(lake, command, wait, on_wait))?;
-    let recovered = rt.block_on(publish::recover(lake))?;
+    let recovered = rt.block_on(publish::recover(lake, lease.holder_may_run))?;
     Ok(RemoteWriteAccess { lease, recovered })
 }
 
@@ -162,8 +162,14 @@ pub fn compact(
 ) -> Result<CompactSummary, IngestError> {
     let mut summary = CompactSummary::default();
     let scratch = scratch()?;
+    // Old files of earlier compactions wait out their grace period hidden: not merged again.
+    let hidden = rt.block_on(publish::compaction_state(lake))?.hidden;
     for (partition, files) in rt.block_on(table_files(lake))? {
         summary.partitions_seen += 1;
+        let files: Vec<ObjectMeta> = files
+            .into_iter()
+            .filter(|m| !hidden.contains(&m.location))
+            .collect();
         let day = partition
             .split_once("/date=")
             .and_then(|(_, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -189,6 +195,7 @@ pub fn compact(
                     .collect(),
                 new: vec![new_name],
             }],
+            copied_at: None,
         };
         rt.block_on(publish::commit_compaction(
             lake,
@@ -257,7 +264,7 @@ async fn footer(lake: &RemoteLake, meta: &ObjectMeta) -> Result<(u64, Option<i64
 pub fn status(rt: &Handle, lake: &RemoteLake, runs: usize) -> Result<LakeStatus, IngestError> {
     rt.block_on(async {
         let mut status = LakeStatus::default();
-        let hidden: HashSet<Key> = publish::hidden_files(lake).await?;
+        let hidden: HashSet<Key> = publish::compaction_state(lake).await?.hidden;
         for (partition, files) in table_files(lake).await? {
             let (region, date) = partition.split_once('/').expect("region=…/date=…");
             let mut p = PartitionStatus {

@@ -136,6 +136,10 @@ pub struct CompactionRecord {
     pub id: String,
     /// The partitions it swaps.
     pub swaps: Vec<PartitionSwap>,
+    /// In a lake in S3: when every new file was in place (RFC 3339). From then on readers
+    /// hide the old files, which are deleted [`crate::remote::publish::GRACE`] later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied_at: Option<String>,
 }
 
 impl CompactionRecord {
@@ -393,6 +397,7 @@ mod tests {
                 old: vec!["x.parquet".into(), "y.parquet".into()],
                 new: vec!["z.parquet".into()],
             }],
+            copied_at: None,
         };
         // Crash after the record, before the swap: recovery swaps.
         meta_file::write(&CompactionRecord::path(&lake, "c1"), &record).unwrap();
@@ -420,6 +425,7 @@ mod tests {
                 old: vec!["z.parquet".into()],
                 new: vec!["w.parquet".into()],
             }],
+            copied_at: None,
         };
         meta_file::write(&CompactionRecord::path(&lake, "c2"), &record).unwrap();
         assert_eq!(recover(&lake).unwrap().rolled_forward, ["c2"]);

@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use object_store::PutMode;
-
 use crate::Lake;
 use crate::meta_file::{self, MetaError};
 use crate::remote::{RemoteError, RemoteLake};
@@ -97,9 +95,7 @@ pub fn last(lake: &Lake, n: usize) -> Result<Vec<RunRecord>, MetaError> {
 /// [`append`] for a lake in S3: created with `If-None-Match: *`, as run ids are unique.
 pub async fn append_remote(lake: &RemoteLake, record: &RunRecord) -> Result<(), RemoteError> {
     let key = lake.meta_key(&format!("runs/{}.json", record.run_id));
-    lake.put_json(&key, record, PutMode::Create)
-        .await
-        .map(|_| ())
+    crate::remote::publish::create_checked(lake, &key, record).await
 }
 
 /// [`last`] of a lake in S3.

@@ -133,8 +133,7 @@ pub async fn run_script(
     for script in scripts {
         let mut sql = String::new();
         for line in script.lines() {
-            let at_start = sql.trim().is_empty() || sql.trim_end().ends_with(';');
-            if at_start && line.trim_start().starts_with('\\') {
+            if at_statement_start(&sql) && line.trim_start().starts_with('\\') {
                 if !sql.trim().is_empty() {
                     shell.run(&std::mem::take(&mut sql)).await?;
                 }
@@ -153,6 +152,18 @@ pub async fn run_script(
         }
     }
     Ok(())
+}
+
+/// Whether a statement may start after `sql`: nothing but comments and whitespace since the
+/// last `;`.
+fn at_statement_start(sql: &str) -> bool {
+    let code: String = sql
+        .lines()
+        .map(|l| l.split_once("--").map_or(l, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let code = code.trim_end();
+    code.is_empty() || code.ends_with(';')
 }
 
 fn rl(e: ReadlineError) -> QueryError {
@@ -268,5 +279,20 @@ impl Shell {
             Command::Run(name, args) => self.run_saved(&name, args).await?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_may_start_after_a_semicolon_or_only_comments() {
+        assert!(at_statement_start(""));
+        assert!(at_statement_start("-- nightly\n"));
+        assert!(at_statement_start("SELECT 1; -- note\n"));
+        assert!(at_statement_start("SELECT 1;\n-- a\n\n"));
+        assert!(!at_statement_start("SELECT 1\n"));
+        assert!(!at_statement_start("SELECT 1 -- no end;\n"));
     }
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use object_store::ObjectStore;
-use trawl_lake::remote::view::ReaderView;
-use trawl_lake::remote::{RemoteLake, publish};
+use trawl_lake::remote::RemoteLake;
+use trawl_lake::remote::view::{Hidden, ReaderView};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{SchemaProvider, TableProvider};
@@ -22,7 +22,7 @@ use trawl_lake::s3::S3Settings;
 use trawl_lake::schema::{self, SORT_COLUMN};
 
 use crate::QueryError;
-use crate::table::CloudTrailTable;
+use crate::table::{CloudTrailTable, CompactionGuard};
 use crate::table_names::CloudTrailSchema;
 
 /// Names the table answers to.
@@ -48,13 +48,15 @@ fn config() -> SessionConfig {
 /// yet gives an empty table.
 pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext, QueryError> {
     let mut ctx = crate::trino_text::session_context(config())?;
+    let mut guard = None;
     if let Some(url) = lake.s3_url() {
         let store =
             trawl_lake::s3::store(&url.bucket, s3).map_err(|e| QueryError::Saved(e.to_string()))?;
-        let remote = RemoteLake::new(url.clone(), Arc::clone(&store));
-        let hidden = publish::hidden_files(&remote)
-            .await
-            .map_err(|e| QueryError::Saved(e.to_string()))?;
+        let hidden = Hidden::default();
+        guard = Some(CompactionGuard::new(
+            RemoteLake::new(url.clone(), Arc::clone(&store)),
+            Arc::clone(&hidden),
+        ));
         let store: Arc<dyn ObjectStore> = Arc::new(ReaderView::new(store, hidden));
         let bucket = url::Url::parse(&format!("s3://{}", url.bucket))
             .map_err(|e| QueryError::Saved(format!("{url}: {e}")))?;
@@ -67,15 +69,16 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
         &mut ctx,
         Arc::new(crate::rewrite::BooleanTextComparison),
     )?;
-    register_table(&ctx, &lake.table_dir(), lake.s3_url().is_some()).await?;
+    register_table(&ctx, &lake.table_dir(), guard).await?;
     Ok(ctx)
 }
 
 async fn register_table(
     ctx: &SessionContext,
     table_dir: &Path,
-    in_s3: bool,
+    guard: Option<CompactionGuard>,
 ) -> Result<(), QueryError> {
+    let in_s3 = guard.is_some();
     let file_schema = schema::file_schema();
     let partition_cols = vec![
         ("region".to_string(), DataType::Utf8),
@@ -101,7 +104,11 @@ async fn register_table(
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(Arc::clone(&file_schema));
-        Arc::new(CloudTrailTable::new(ListingTable::try_new(config)?))
+        let table = CloudTrailTable::new(ListingTable::try_new(config)?);
+        Arc::new(match guard {
+            Some(g) => table.with_compaction_guard(g),
+            None => table,
+        })
     };
     // The default schema, and Athena's `default` database, answer every `cloudtrail*` name.
     let schema = Arc::new(CloudTrailSchema::new(Arc::clone(&table)));

@@ -4,6 +4,7 @@
 //! reads one or two days, not the whole lake.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -11,17 +12,21 @@ use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::listing::ListingTable;
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
     Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType, col, lit,
 };
 use datafusion::physical_plan::ExecutionPlan;
+use trawl_lake::remote::RemoteLake;
+use trawl_lake::remote::publish::{self, CompactionState};
+use trawl_lake::remote::view::Hidden;
 use trawl_lake::schema::SORT_COLUMN;
 
 /// The lake's table with `eventtime` → `date` partition pruning.
 #[derive(Debug)]
 pub struct CloudTrailTable {
     inner: Arc<ListingTable>,
+    compactions: Option<CompactionGuard>,
 }
 
 impl CloudTrailTable {
@@ -29,7 +34,75 @@ impl CloudTrailTable {
     pub fn new(inner: ListingTable) -> Self {
         Self {
             inner: Arc::new(inner),
+            compactions: None,
         }
+    }
+
+    /// For a lake in S3: each scan lists the table consistently with the compactions under
+    /// way (see [`CompactionGuard`]).
+    pub fn with_compaction_guard(mut self, guard: CompactionGuard) -> Self {
+        self.compactions = Some(guard);
+        self
+    }
+}
+
+/// Keeps a scan of a lake in S3 from seeing a partition twice, or not at all, while a
+/// compaction swaps its files: the compaction state is read before and after the listing, the
+/// listing hides what that state says, and a listing made while the state changed is redone.
+#[derive(Debug)]
+pub struct CompactionGuard {
+    lake: RemoteLake,
+    hidden: Hidden,
+    warned: AtomicBool,
+}
+
+impl CompactionGuard {
+    /// A guard for `lake`, whose reader view hides `hidden`.
+    pub fn new(lake: RemoteLake, hidden: Hidden) -> Self {
+        Self {
+            lake,
+            hidden,
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// The state now; one that cannot be read (say, a role that may read only the table) is
+    /// told once and taken as no compaction under way.
+    async fn state(&self) -> CompactionState {
+        match publish::compaction_state(&self.lake).await {
+            Ok(s) => s,
+            Err(e) => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "warning: compactions under way cannot be seen ({e}); a partition being \
+                         compacted may be counted twice"
+                    );
+                }
+                CompactionState::default()
+            }
+        }
+    }
+
+    /// Runs `scan` (which lists the table) until it lists within one compaction state.
+    async fn consistent<F, Fut>(&self, scan: F) -> Result<Arc<dyn ExecutionPlan>>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Arc<dyn ExecutionPlan>>>,
+    {
+        let mut before = self.state().await;
+        for _ in 0..8 {
+            *self.hidden.write().unwrap_or_else(|e| e.into_inner()) = before.hidden.clone();
+            let plan = scan().await?;
+            let after = self.state().await;
+            if after == before {
+                return Ok(plan);
+            }
+            before = after;
+        }
+        Err(DataFusionError::Execution(format!(
+            "{}: compactions kept changing the table while it was listed; run the query again",
+            self.lake.url()
+        )))
     }
 }
 
@@ -52,7 +125,14 @@ impl TableProvider for CloudTrailTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut all = filters.to_vec();
         all.extend(filters.iter().flat_map(date_filters));
-        self.inner.scan(state, projection, &all, limit).await
+        match &self.compactions {
+            None => self.inner.scan(state, projection, &all, limit).await,
+            Some(guard) => {
+                guard
+                    .consistent(|| self.inner.scan(state, projection, &all, limit))
+                    .await
+            }
+        }
     }
 
     fn supports_filters_pushdown(

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use object_store::path::Path as Key;
-use object_store::{ObjectStoreExt, PutMode, UpdateVersion};
+use object_store::{PutMode, UpdateVersion};
 use serde::{Deserialize, Serialize};
 
 use super::{RemoteError, RemoteLake};
@@ -24,11 +24,13 @@ use crate::lock::Wait;
 pub const TTL: Duration = Duration::from_secs(120);
 /// How often a held lease is renewed.
 pub const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// Taken off the holder's own idea of its expiry, for the time its requests take.
+const MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(15);
 /// How often a waiting writer looks again.
 const POLL: Duration = Duration::from_secs(2);
 
 /// The content of `_trawl/lock`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct LeaseBody {
     /// Who holds it, for the next writer's message.
     holder: String,
@@ -41,25 +43,35 @@ struct LeaseBody {
 }
 
 impl LeaseBody {
-    fn new(holder: &str) -> Self {
+    /// A lease held by `holder` until `TTL` after `from`.
+    fn new(holder: &str, from: DateTime<Utc>) -> Self {
         Self {
             holder: holder.to_string(),
             host: host_name(),
             pid: std::process::id(),
-            expires: (Utc::now() + TTL).to_rfc3339_opts(SecondsFormat::Secs, true),
+            expires: (from + TTL).to_rfc3339_opts(SecondsFormat::Secs, true),
         }
     }
 
-    /// Why the lease may be taken over, or `None` while its holder may still be working.
-    fn stale(&self) -> Option<String> {
-        let expired = DateTime::parse_from_rfc3339(&self.expires).map_or(true, |t| t < Utc::now());
-        if expired {
-            return Some(format!("lapsed at {}", self.expires));
+    /// The same lease, lapsed: what a writer leaves when it is done.
+    fn released(&self) -> Self {
+        Self {
+            expires: "1970-01-01T00:00:00Z".into(),
+            ..self.clone()
         }
+    }
+
+    /// Why the lease may be taken over, and whether its holder may still be at work (it
+    /// lapsed rather than being seen to end); `None` while the holder may still be working.
+    fn stale(&self) -> Option<(String, bool)> {
         if self.host == host_name() && !process_running(self.pid) {
-            return Some(format!("process {} on this machine is gone", self.pid));
+            return Some((
+                format!("process {} on this machine is gone", self.pid),
+                false,
+            ));
         }
-        None
+        let expired = DateTime::parse_from_rfc3339(&self.expires).map_or(true, |t| t < Utc::now());
+        expired.then(|| (format!("lapsed at {}", self.expires), true))
     }
 }
 
@@ -74,11 +86,14 @@ struct Held {
 pub struct Lease {
     lake: RemoteLake,
     key: Key,
+    holder: String,
     held: Arc<Mutex<Held>>,
     renewer: Option<(Sender<()>, JoinHandle<()>)>,
     handle: tokio::runtime::Handle,
     /// The stale lease taken over, if one was: who held it and why it was stale.
     pub took_over: Option<String>,
+    /// Whether that holder may still be at work (its lease lapsed; it was not seen to end).
+    pub holder_may_run: bool,
 }
 
 impl std::fmt::Debug for Lease {
@@ -106,24 +121,31 @@ impl Lease {
         );
         let mut on_wait = Some(on_wait);
         loop {
-            let body = LeaseBody::new(&holder);
-            match lake.put_json(&key, &body, PutMode::Create).await {
-                Ok(etag) => return Ok(Lease::start(lake, key, etag, None)),
+            let sent = Utc::now();
+            let body = LeaseBody::new(&holder, sent);
+            match put_checked(lake, &key, &body, PutMode::Create).await {
+                Ok(etag) => return Ok(Lease::start(lake, key, holder, etag, sent, None)),
                 Err(RemoteError::Exists(_)) => {}
                 Err(e) => return Err(e),
             }
             let Some((current, etag)) = lake.get_json_versioned::<LeaseBody>(&key).await? else {
                 continue; // Released just now.
             };
-            if let Some(why) = current.stale() {
+            if let Some((why, may_run)) = current.stale() {
                 let mode = PutMode::Update(UpdateVersion {
                     e_tag: etag,
                     version: None,
                 });
-                match lake.put_json(&key, &body, mode).await {
+                let sent = Utc::now();
+                let body = LeaseBody::new(&holder, sent);
+                match put_checked(lake, &key, &body, mode).await {
                     Ok(etag) => {
-                        let took = format!("{} ({why})", current.holder);
-                        return Ok(Lease::start(lake, key, etag, Some(took)));
+                        let mut lease = Lease::start(lake, key, holder, etag, sent, None);
+                        lease.took_over = (!current.holder.is_empty()
+                            && current.expires != body.released().expires)
+                            .then(|| format!("{} ({why})", current.holder));
+                        lease.holder_may_run = may_run && lease.took_over.is_some();
+                        return Ok(lease);
                     }
                     Err(RemoteError::Exists(_)) => continue, // Another writer took it first.
                     Err(e) => return Err(e),
@@ -147,34 +169,43 @@ impl Lease {
     fn start(
         lake: &RemoteLake,
         key: Key,
+        holder: String,
         etag: Option<String>,
+        sent: DateTime<Utc>,
         took_over: Option<String>,
     ) -> Lease {
         let held = Arc::new(Mutex::new(Held {
             etag,
             lost: None,
-            expires: Utc::now() + TTL,
+            expires: sent + TTL - MARGIN,
         }));
         let handle = tokio::runtime::Handle::current();
         let (stop, stopped) = channel::<()>();
         let thread = {
-            let (lake, key, held, handle) =
-                (lake.clone(), key.clone(), Arc::clone(&held), handle.clone());
+            let (lake, key, holder, held, handle) = (
+                lake.clone(),
+                key.clone(),
+                holder.clone(),
+                Arc::clone(&held),
+                handle.clone(),
+            );
             std::thread::spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(RENEW_EVERY)
                 {
-                    handle.block_on(renew(&lake, &key, &held));
+                    handle.block_on(renew(&lake, &key, &holder, &held));
                 }
             })
         };
         Lease {
             lake: lake.clone(),
             key,
+            holder,
             held,
             renewer: Some((stop, thread)),
             handle,
             took_over,
+            holder_may_run: false,
         }
     }
 
@@ -199,7 +230,7 @@ impl Lease {
     }
 }
 
-async fn renew(lake: &RemoteLake, key: &Key, held: &Mutex<Held>) {
+async fn renew(lake: &RemoteLake, key: &Key, holder: &str, held: &Mutex<Held>) {
     let etag = {
         let h = held.lock().expect("lease state");
         if h.lost.is_some() {
@@ -207,29 +238,40 @@ async fn renew(lake: &RemoteLake, key: &Key, held: &Mutex<Held>) {
         }
         h.etag.clone()
     };
-    let body = LeaseBody::new("");
-    // Keep the holder text of the lease as first written.
-    let body = match lake.get_json::<LeaseBody>(key).await {
-        Ok(Some(current)) => LeaseBody {
-            holder: current.holder,
-            ..body
-        },
-        _ => body,
-    };
+    let sent = Utc::now();
+    let body = LeaseBody::new(holder, sent);
     let mode = PutMode::Update(UpdateVersion {
         e_tag: etag,
         version: None,
     });
-    let result = lake.put_json(key, &body, mode).await;
+    let result = put_checked(lake, key, &body, mode).await;
     let mut h = held.lock().expect("lease state");
     match result {
         Ok(etag) => {
             h.etag = etag;
-            h.expires = Utc::now() + TTL;
+            h.expires = sent + TTL - MARGIN;
         }
         Err(RemoteError::Exists(_)) => h.lost = Some("another writer took it over".into()),
         // A failed renewal is retried at the next turn; `check` catches a lapse.
         Err(_) => {}
+    }
+}
+
+/// A conditional PUT of `body`. A conflict is checked by reading the lease back: a request
+/// that succeeded but whose answer was lost is retried by the client and then conflicts with
+/// itself, which must count as success.
+async fn put_checked(
+    lake: &RemoteLake,
+    key: &Key,
+    body: &LeaseBody,
+    mode: PutMode,
+) -> Result<Option<String>, RemoteError> {
+    match lake.put_json(key, body, mode).await {
+        Err(RemoteError::Exists(what)) => match lake.get_json_versioned::<LeaseBody>(key).await? {
+            Some((current, etag)) if &current == body => Ok(etag),
+            _ => Err(RemoteError::Exists(what)),
+        },
+        other => other,
     }
 }
 
@@ -246,16 +288,18 @@ impl Drop for Lease {
             }
             (self.lake.clone(), self.key.clone(), h.etag.clone())
         };
+        let body = LeaseBody::new(&self.holder, Utc::now()).released();
         let handle = self.handle.clone();
-        // A thread of its own, so that dropping inside the runtime does not block it.
+        // Released by writing it lapsed, only if it is still this writer's (If-Match): a
+        // delete cannot be made conditional, and might remove a lease another writer just
+        // took. A thread of its own, so that dropping inside the runtime does not block it.
         let _ = std::thread::spawn(move || {
             handle.block_on(async {
-                // Delete only the lease this writer holds.
-                if let Ok(meta) = lake.store().head(&key).await
-                    && meta.e_tag == etag
-                {
-                    let _ = lake.delete(&key).await;
-                }
+                let mode = PutMode::Update(UpdateVersion {
+                    e_tag: etag,
+                    version: None,
+                });
+                let _ = lake.put_json(&key, &body, mode).await;
             })
         })
         .join();
@@ -284,22 +328,28 @@ mod tests {
 
     #[test]
     fn a_lease_is_stale_when_lapsed_or_its_local_holder_is_gone() {
-        let mut body = LeaseBody::new("x");
+        let mut body = LeaseBody::new("x", Utc::now());
         assert_eq!(body.stale(), None, "fresh, and this process runs");
         body.pid = u32::MAX;
         if std::path::Path::new("/proc/self").exists() {
-            assert!(body.stale().unwrap().contains("is gone"));
+            let (why, may_run) = body.stale().unwrap();
+            assert!(why.contains("is gone") && !may_run, "{why}");
         }
         body.pid = std::process::id();
         body.expires = "2020-01-01T00:00:00Z".into();
-        assert!(body.stale().unwrap().contains("lapsed"));
-        body.host = "elsewhere".into();
-        body.expires = (Utc::now() + TTL).to_rfc3339();
-        body.pid = u32::MAX;
+        let (why, may_run) = body.stale().unwrap();
+        assert!(why.contains("lapsed") && may_run, "{why}");
+        let mut elsewhere = LeaseBody::new("x", Utc::now());
+        elsewhere.host = "elsewhere".into();
+        elsewhere.pid = u32::MAX;
         assert_eq!(
-            body.stale(),
+            elsewhere.stale(),
             None,
             "a holder elsewhere is trusted until expiry"
+        );
+        assert!(
+            elsewhere.released().stale().is_some(),
+            "a released lease is free"
         );
     }
 }

@@ -7,14 +7,14 @@
 //! appears whole) and staging is deleted. Staging with a ledger record is rolled forward,
 //! staging without one is deleted.
 //!
-//! **Compaction.** The merged files are uploaded to staging, a compaction record naming the
-//! old and new files is created (the commit point), the new files are copied in, then the old
-//! ones deleted. S3 has no atomic swap of a folder, so a reader listing a partition between
-//! the copy and the deletes would see both; readers therefore hide, per compaction record
-//! still present, either its new files (while some are missing) or its old ones
-//! ([`hidden_files`]).
+//! **Compaction.** The merged files are uploaded to staging and a compaction record naming
+//! the old and new files is created (the commit point); the new files are copied in and the
+//! record is marked copied. S3 has no atomic swap of a folder, so readers go by the records
+//! ([`CompactionState`]): before the mark they hide the new files, after it the old ones. The
+//! old files and the record are deleted [`GRACE`] after the mark, by a later writer, so that a
+//! query planned before the mark can still read the old files.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -82,6 +82,22 @@ pub async fn upload(lake: &RemoteLake, from: &Path, to: &Key) -> Result<(), Remo
         .map_err(|e| RemoteError::Request(format!("{}: {e}", lake.show(to))))
 }
 
+/// Creates `key` holding `value` with `If-None-Match: *`. A conflict is checked by reading it
+/// back: a create that succeeded but whose answer was lost is retried by the client and then
+/// conflicts with itself, which is success.
+pub async fn create_checked<T>(lake: &RemoteLake, key: &Key, value: &T) -> Result<(), RemoteError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq,
+{
+    match lake.put_json(key, value, PutMode::Create).await {
+        Err(RemoteError::Exists(what)) => match lake.get_json::<T>(key).await? {
+            Some(current) if &current == value => Ok(()),
+            _ => Err(RemoteError::Exists(what)),
+        },
+        other => other.map(|_| ()),
+    }
+}
+
 /// Uploads the files `rels` of the local `staged_table` folder to `id`'s staging, several at
 /// once.
 async fn upload_staged(
@@ -120,8 +136,7 @@ pub async fn commit_run(
     }
     crash_point("ingest-staged");
     lease.check()?;
-    lake.put_json(&ledger_key(lake, run), record, PutMode::Create)
-        .await?;
+    create_checked(lake, &ledger_key(lake, run), record).await?;
     crash_point("ingest-committed");
     publish_run(lake, record).await
 }
@@ -168,8 +183,12 @@ async fn publish_run(lake: &RemoteLake, record: &LedgerRecord) -> Result<(), Rem
     lake.delete_all(staged.iter().cloned().collect()).await
 }
 
+/// How long the old files of a compaction stay after the new ones are in place (hidden from
+/// readers), for queries planned before: they are deleted by the first writer after that.
+pub const GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// Commits a compaction whose new files were written under the local `staged_table` folder
-/// (`<partition>/<file>`): upload, create the record, copy in, delete the old files.
+/// (`<partition>/<file>`): upload, create the record, copy in, mark the record copied.
 pub async fn commit_compaction(
     lake: &RemoteLake,
     lease: &Lease,
@@ -184,58 +203,95 @@ pub async fn commit_compaction(
         .collect();
     upload_staged(lake, id, &files, staged_table).await?;
     lease.check()?;
-    lake.put_json(&compaction_key(lake, id), record, PutMode::Create)
-        .await?;
+    create_checked(lake, &compaction_key(lake, id), record).await?;
     crash_point("compaction-committed");
-    finish_compaction(lake, record).await
+    finish_compaction(lake, record.clone()).await.map(|_| ())
+}
+
+/// How far [`finish_compaction`] got.
+#[derive(Debug, PartialEq, Eq)]
+enum Finished {
+    /// The new files were copied in by this call.
+    Copied,
+    /// The new files were in place already; the old ones wait out [`GRACE`].
+    Waiting,
+    /// The old files and the record are gone.
+    Done,
 }
 
 async fn finish_compaction(
     lake: &RemoteLake,
-    record: &CompactionRecord,
-) -> Result<(), RemoteError> {
-    let id = &record.id;
-    let staged: HashSet<Key> = lake
-        .list(&staging(id))
-        .await?
-        .into_iter()
-        .map(|m| m.location)
-        .collect();
-    let mut copies = Vec::new();
-    let mut deletes = Vec::new();
-    for swap in &record.swaps {
-        for n in &swap.new {
-            let rel = format!("{}/{n}", swap.partition);
-            copies.push((staged_table_key(lake, id, &rel), lake.table_key(&rel)));
-        }
-        for o in swap.old.iter().filter(|o| !swap.new.contains(o)) {
-            deletes.push(lake.table_key(&format!("{}/{o}", swap.partition)));
-        }
-    }
-    let staged = &staged;
-    futures::stream::iter(copies)
-        .map(|(from, to)| async move {
-            if staged.contains(&from) {
-                lake.copy(&from, &to).await
-            } else {
-                lake.store()
-                    .head(&to)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| RemoteError::Request(crate::s3::explain(&e, &lake.show(&to))))
+    mut record: CompactionRecord,
+) -> Result<Finished, RemoteError> {
+    let id = record.id.clone();
+    let mut outcome = Finished::Waiting;
+    if record.copied_at.is_none() {
+        let staged: HashSet<Key> = lake
+            .list(&staging(&id))
+            .await?
+            .into_iter()
+            .map(|m| m.location)
+            .collect();
+        let mut copies: Vec<(Key, Key)> = Vec::new();
+        for swap in &record.swaps {
+            for n in &swap.new {
+                let rel = format!("{}/{n}", swap.partition);
+                copies.push((staged_table_key(lake, &id, &rel), lake.table_key(&rel)));
             }
-        })
-        .buffer_unordered(PARALLEL_FILES)
-        .try_collect::<()>()
-        .await?;
-    crash_point("compaction-copied");
-    lake.delete_all(deletes).await?;
-    lake.delete_all(staged.iter().cloned().collect()).await?;
-    lake.delete(&compaction_key(lake, id)).await
+        }
+        let staged = &staged;
+        futures::stream::iter(copies)
+            .map(|(from, to)| async move {
+                if staged.contains(&from) {
+                    lake.copy(&from, &to).await
+                } else {
+                    lake.store()
+                        .head(&to)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| RemoteError::Request(crate::s3::explain(&e, &lake.show(&to))))
+                }
+            })
+            .buffer_unordered(PARALLEL_FILES)
+            .try_collect::<()>()
+            .await?;
+        crash_point("compaction-copied");
+        record.copied_at = Some(now_text());
+        lake.put_json(&compaction_key(lake, &id), &record, PutMode::Overwrite)
+            .await?;
+        outcome = Finished::Copied;
+    }
+    lake.delete_folder(&staging(&id)).await?;
+    let copied = record
+        .copied_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    if copied.is_some_and(|t| chrono::Utc::now() - t.to_utc() >= GRACE) {
+        let deletes = record
+            .swaps
+            .iter()
+            .flat_map(|swap| {
+                swap.old
+                    .iter()
+                    .filter(|o| !swap.new.contains(o))
+                    .map(|o| lake.table_key(&format!("{}/{o}", swap.partition)))
+            })
+            .collect();
+        lake.delete_all(deletes).await?;
+        lake.delete(&compaction_key(lake, &id)).await?;
+        outcome = Finished::Done;
+    }
+    Ok(outcome)
 }
 
-/// Finishes or removes whatever an interrupted writer left. Call it holding the lease.
-pub async fn recover(lake: &RemoteLake) -> Result<Recovered, RemoteError> {
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Finishes or removes whatever an interrupted writer left. Call it holding the lease. When
+/// the lease was taken from a writer that may still be at work (its lease lapsed),
+/// `holder_may_run`: its staging is left alone while recent, as it may yet commit.
+pub async fn recover(lake: &RemoteLake, holder_may_run: bool) -> Result<Recovered, RemoteError> {
     let mut done = Recovered::default();
     for (key, record) in lake
         .records::<CompactionRecord>("_trawl/compactions")
@@ -247,19 +303,25 @@ pub async fn recover(lake: &RemoteLake) -> Result<Recovered, RemoteError> {
                 reason: format!("it names compaction `{}`", record.id),
             });
         }
-        finish_compaction(lake, &record).await?;
-        done.rolled_forward.push(record.id);
+        let id = record.id.clone();
+        if finish_compaction(lake, record).await? == Finished::Copied {
+            done.rolled_forward.push(id);
+        }
     }
     let base = lake.meta_key("staging");
-    let runs: BTreeSet<String> = lake
-        .list("_trawl/staging")
-        .await?
-        .iter()
-        .filter_map(|m| RemoteLake::relative(&m.location, &base))
-        .filter_map(|rel| rel.split('/').next())
-        .map(String::from)
-        .collect();
-    for run in runs {
+    let mut runs: BTreeMap<String, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    for meta in lake.list("_trawl/staging").await? {
+        let Some(run) =
+            RemoteLake::relative(&meta.location, &base).and_then(|r| r.split('/').next())
+        else {
+            continue;
+        };
+        let newest = runs.entry(run.to_string()).or_insert(meta.last_modified);
+        *newest = (*newest).max(meta.last_modified);
+    }
+    let recent = chrono::Utc::now()
+        - chrono::TimeDelta::from_std(super::lease::TTL * 2).expect("a small duration");
+    for (run, newest) in runs {
         match lake
             .get_json::<LedgerRecord>(&ledger_key(lake, &run))
             .await?
@@ -268,6 +330,7 @@ pub async fn recover(lake: &RemoteLake) -> Result<Recovered, RemoteError> {
                 publish_run(lake, &record).await?;
                 done.rolled_forward.push(run);
             }
+            _ if holder_may_run && newest > recent => {}
             _ => {
                 lake.delete_folder(&staging(&run)).await?;
                 done.rolled_back.push(run);
@@ -293,30 +356,35 @@ pub async fn ledger_records(lake: &RemoteLake) -> Result<Vec<LedgerRecord>, Remo
     Ok(out)
 }
 
-/// Table files a reader must not see right now, because a compaction is between copying its
-/// new files in and deleting the old ones: the old files once every new one is in place, the
-/// new ones before.
-pub async fn hidden_files(lake: &RemoteLake) -> Result<HashSet<Key>, RemoteError> {
-    let mut hidden = HashSet::new();
+/// What readers of the lake must know of compactions under way: the records (id, and whether
+/// copied) and the table files to hide. A reader takes it before and after listing the table,
+/// and lists again if it changed, so its listing matches one state of every compaction.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CompactionState {
+    /// Each record's id, and whether its new files were all in place.
+    pub records: Vec<(String, bool)>,
+    /// Table files to leave out: a compaction's new files before it is marked copied (some
+    /// may be missing), its old ones after (some may be deleted).
+    pub hidden: HashSet<Key>,
+}
+
+/// The lake's [`CompactionState`] now.
+pub async fn compaction_state(lake: &RemoteLake) -> Result<CompactionState, RemoteError> {
+    let mut state = CompactionState::default();
     for (_, record) in lake
         .records::<CompactionRecord>("_trawl/compactions")
         .await?
     {
+        let copied = record.copied_at.is_some();
         for swap in &record.swaps {
-            let live: HashSet<String> = lake
-                .list(&format!("{}/{}", crate::layout::TABLE_DIR, swap.partition))
-                .await?
-                .into_iter()
-                .filter_map(|m| m.location.filename().map(String::from))
-                .collect();
-            let all_new = swap.new.iter().all(|n| live.contains(n));
-            let hide = if all_new { &swap.old } else { &swap.new };
-            hidden.extend(
+            let hide = if copied { &swap.old } else { &swap.new };
+            state.hidden.extend(
                 hide.iter()
-                    .filter(|n| !(all_new && swap.new.contains(n)))
+                    .filter(|n| !(copied && swap.new.contains(n)))
                     .map(|n| lake.table_key(&format!("{}/{n}", swap.partition))),
             );
         }
+        state.records.push((record.id, copied));
     }
-    Ok(hidden)
+    Ok(state)
 }

@@ -1,11 +1,11 @@
 //! What readers of a lake in S3 list: the bucket, less the files a compaction under way is
-//! swapping (see [`super::publish::hidden_files`]), so that a query never counts a partition's
-//! rows twice or reads half of a swap, and less any zero-byte object (such as the "folder"
+//! swapping (see [`super::publish::CompactionState`]), so that a query never counts a
+//! partition's rows twice or reads half of a swap, and less any zero-byte object (such as the "folder"
 //! markers `region=x/` some tools create): no file of the table is empty.
 
 use std::collections::HashSet;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -17,25 +17,29 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
 };
 
+/// The files a [`ReaderView`] hides, set before each scan of the table.
+pub type Hidden = Arc<RwLock<HashSet<Key>>>;
+
 /// `inner` with the objects of `hidden`, and empty objects, left out of every listing.
 #[derive(Debug)]
 pub struct ReaderView {
     inner: Arc<dyn ObjectStore>,
-    hidden: Arc<HashSet<Key>>,
+    hidden: Hidden,
 }
 
 impl ReaderView {
-    /// A view of `inner` without `hidden`.
-    pub fn new(inner: Arc<dyn ObjectStore>, hidden: HashSet<Key>) -> Self {
-        Self {
-            inner,
-            hidden: Arc::new(hidden),
-        }
+    /// A view of `inner` without what `hidden` holds when listing.
+    pub fn new(inner: Arc<dyn ObjectStore>, hidden: Hidden) -> Self {
+        Self { inner, hidden }
     }
 }
 
-fn shown(hidden: &HashSet<Key>, m: &ObjectMeta) -> bool {
-    m.size > 0 && !hidden.contains(&m.location)
+fn shown(hidden: &Hidden, m: &ObjectMeta) -> bool {
+    m.size > 0
+        && !hidden
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&m.location)
 }
 
 impl std::fmt::Display for ReaderView {
@@ -88,9 +92,7 @@ impl ObjectStore for ReaderView {
 
     async fn list_with_delimiter(&self, prefix: Option<&Key>) -> Result<ListResult> {
         let mut result = self.inner.list_with_delimiter(prefix).await?;
-        result
-            .objects
-            .retain(|m| !self.hidden.contains(&m.location));
+        result.objects.retain(|m| shown(&self.hidden, m));
         Ok(result)
     }
 
