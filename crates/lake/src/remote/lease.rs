@@ -38,6 +38,10 @@ struct LeaseBody {
     host: String,
     /// The holder's process id on that machine.
     pid: u32,
+    /// The boot and process namespace the pid belongs to: containers or cloned machines may
+    /// share a host name, but not both of these.
+    #[serde(default)]
+    machine: String,
     /// When it lapses unless renewed, RFC 3339.
     expires: String,
 }
@@ -49,6 +53,7 @@ impl LeaseBody {
             holder: holder.to_string(),
             host: host_name(),
             pid: std::process::id(),
+            machine: machine_id(),
             expires: (from + TTL).to_rfc3339_opts(SecondsFormat::Secs, true),
         }
     }
@@ -64,7 +69,8 @@ impl LeaseBody {
     /// Why the lease may be taken over, and whether its holder may still be at work (it
     /// lapsed rather than being seen to end); `None` while the holder may still be working.
     fn stale(&self) -> Option<(String, bool)> {
-        if self.host == host_name() && !process_running(self.pid) {
+        let here = machine_id();
+        if !here.is_empty() && self.machine == here && !process_running(self.pid) {
             return Some((
                 format!("process {} on this machine is gone", self.pid),
                 false,
@@ -306,6 +312,17 @@ impl Drop for Lease {
     }
 }
 
+/// This boot and process namespace, or empty when they cannot be told (then a lease is
+/// stale only once it lapses).
+fn machine_id() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id");
+    let pids = std::fs::read_link("/proc/self/ns/pid");
+    match (boot, pids) {
+        (Ok(boot), Ok(pids)) => format!("{} {}", boot.trim(), pids.display()),
+        _ => String::new(),
+    }
+}
+
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
@@ -331,7 +348,7 @@ mod tests {
         let mut body = LeaseBody::new("x", Utc::now());
         assert_eq!(body.stale(), None, "fresh, and this process runs");
         body.pid = u32::MAX;
-        if std::path::Path::new("/proc/self").exists() {
+        if !machine_id().is_empty() {
             let (why, may_run) = body.stale().unwrap();
             assert!(why.contains("is gone") && !may_run, "{why}");
         }
@@ -340,7 +357,7 @@ mod tests {
         let (why, may_run) = body.stale().unwrap();
         assert!(why.contains("lapsed") && may_run, "{why}");
         let mut elsewhere = LeaseBody::new("x", Utc::now());
-        elsewhere.host = "elsewhere".into();
+        elsewhere.machine = "another boot or pid namespace".into();
         elsewhere.pid = u32::MAX;
         assert_eq!(
             elsewhere.stale(),

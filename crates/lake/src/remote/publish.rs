@@ -20,6 +20,8 @@ use std::path::Path;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+#[cfg(test)]
+use object_store::PutPayload;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as Key;
 use object_store::{ObjectStoreExt, PutMode};
@@ -387,4 +389,131 @@ pub async fn compaction_state(lake: &RemoteLake) -> Result<CompactionState, Remo
         state.records.push((record.id, copied));
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use object_store::PutPayload;
+    use object_store::memory::InMemory;
+
+    use super::*;
+    use crate::commit::PartitionSwap;
+    use crate::s3::S3Url;
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn lake() -> RemoteLake {
+        let url = S3Url::parse("s3://bucket/lake/").unwrap();
+        RemoteLake::new(url, Arc::new(InMemory::new()))
+    }
+
+    async fn put(lake: &RemoteLake, key: &Key) {
+        lake.store()
+            .put(key, PutPayload::from(vec![1u8; 8]))
+            .await
+            .unwrap();
+    }
+
+    async fn table(lake: &RemoteLake) -> Vec<String> {
+        let base = lake.key(crate::layout::TABLE_DIR);
+        lake.list(crate::layout::TABLE_DIR)
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|m| RemoteLake::relative(&m.location, &base).map(String::from))
+            .collect()
+    }
+
+    #[test]
+    fn readers_hide_new_files_until_copied_then_old_ones_until_deleted() {
+        run(async {
+            let lake = lake();
+            let part = "region=a/date=2024-03-01";
+            for f in ["x.parquet", "y.parquet"] {
+                put(&lake, &lake.table_key(&format!("{part}/{f}"))).await;
+            }
+            put(
+                &lake,
+                &staged_table_key(&lake, "c1", &format!("{part}/z.parquet")),
+            )
+            .await;
+            let mut record = CompactionRecord {
+                version: 1,
+                id: "c1".into(),
+                swaps: vec![PartitionSwap {
+                    partition: part.into(),
+                    old: vec!["x.parquet".into(), "y.parquet".into()],
+                    new: vec!["z.parquet".into()],
+                }],
+                copied_at: None,
+            };
+            let key = compaction_key(&lake, "c1");
+            create_checked(&lake, &key, &record).await.unwrap();
+            // Committed, not yet copied: the new file is hidden.
+            let state = compaction_state(&lake).await.unwrap();
+            assert_eq!(state.records, [("c1".to_string(), false)]);
+            assert_eq!(
+                state.hidden,
+                HashSet::from([lake.table_key(&format!("{part}/z.parquet"))])
+            );
+            // Recovery copies and marks it: the old files are hidden and kept for the grace.
+            let done = recover(&lake, false).await.unwrap();
+            assert_eq!(done.rolled_forward, ["c1"]);
+            assert_eq!(table(&lake).await.len(), 3);
+            let state = compaction_state(&lake).await.unwrap();
+            assert_eq!(state.records, [("c1".to_string(), true)]);
+            assert_eq!(state.hidden.len(), 2);
+            assert_eq!(recover(&lake, false).await.unwrap(), Recovered::default());
+            assert_eq!(table(&lake).await.len(), 3, "within the grace");
+            // Once the grace is over, the next writer deletes the old files and the record.
+            record.copied_at = Some("2020-01-01T00:00:00Z".into());
+            lake.put_json(&key, &record, PutMode::Overwrite)
+                .await
+                .unwrap();
+            recover(&lake, false).await.unwrap();
+            assert_eq!(table(&lake).await, [format!("{part}/z.parquet")]);
+            assert_eq!(
+                compaction_state(&lake).await.unwrap(),
+                CompactionState::default()
+            );
+        });
+    }
+
+    #[test]
+    fn a_create_whose_answer_was_lost_counts_as_done_and_another_as_a_conflict() {
+        run(async {
+            let lake = lake();
+            let key = lake.meta_key("ledger/r1.json");
+            create_checked(&lake, &key, &7u32).await.unwrap();
+            // The client retrying the same create after a lost answer.
+            create_checked(&lake, &key, &7u32).await.unwrap();
+            let e = create_checked(&lake, &key, &8u32).await.unwrap_err();
+            assert!(matches!(e, RemoteError::Exists(_)), "{e}");
+        });
+    }
+
+    #[test]
+    fn recent_staging_of_a_writer_that_may_still_run_is_left_alone() {
+        run(async {
+            let lake = lake();
+            put(
+                &lake,
+                &staged_table_key(&lake, "r1", "region=a/date=2024-03-01/f.parquet"),
+            )
+            .await;
+            let kept = recover(&lake, true).await.unwrap();
+            assert!(kept.rolled_back.is_empty());
+            assert_eq!(lake.list("_trawl/staging").await.unwrap().len(), 1);
+            let removed = recover(&lake, false).await.unwrap();
+            assert_eq!(removed.rolled_back, ["r1"]);
+            assert!(lake.list("_trawl/staging").await.unwrap().is_empty());
+        });
+    }
 }
