@@ -20,8 +20,6 @@ use std::path::Path;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-#[cfg(test)]
-use object_store::PutPayload;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as Key;
 use object_store::{ObjectStoreExt, PutMode};
