@@ -93,3 +93,21 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once_even_when_quoted_with_escapes() {
+        let e = anyhow::anyhow!(r#"table "C:\x" not found"#)
+            .context(r#"planning failed: table \"C:\\x\" not found"#)
+            .context("running the statement");
+        assert_eq!(
+            message(&e),
+            r#"running the statement: planning failed: table \"C:\\x\" not found"#
+        );
+        let e = anyhow::anyhow!("disk full").context("writing results");
+        assert_eq!(message(&e), "writing results: disk full");
+    }
+}
