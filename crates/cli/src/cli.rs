@@ -74,7 +74,9 @@ pub enum Command {
     /// Merge each partition's files into one sorted file, dropping duplicate deliveries.
     ///
     /// Each partition is rebuilt aside and swapped in whole, so readers see the old files or
-    /// the new. Safe to kill; the next writer finishes or undoes it.
+    /// the new. Safe to kill; the next writer finishes or undoes it. In a lake in S3 the new
+    /// file is copied in and readers hide the old ones, which a later writer deletes after 10
+    /// minutes.
     Compact(compact::Args),
 
     /// Show partitions, freshness per region, the last runs and the quarantine.
