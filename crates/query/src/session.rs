@@ -4,10 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use object_store::ObjectStore;
-use trawl_lake::remote::RemoteLake;
-use trawl_lake::remote::view::{Hidden, ReaderView};
-
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::MemTable;
@@ -17,7 +13,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::logical_expr::col;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use object_store::ObjectStore;
 use trawl_lake::Lake;
+use trawl_lake::remote::RemoteLake;
+use trawl_lake::remote::view::{Hidden, ReaderView};
 use trawl_lake::s3::S3Settings;
 use trawl_lake::schema::{self, SORT_COLUMN};
 
