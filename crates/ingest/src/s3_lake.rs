@@ -50,7 +50,6 @@ pub fn open_for_writing(
     wait: Wait,
     on_wait: impl FnOnce(&str),
 ) -> Result<RemoteWriteAccess, IngestError> {
-    let _guard = rt.enter();
     let lease = rt.block_on(Lease::acquire(lake, command, wait, on_wait))?;
     let recovered = rt.block_on(publish::recover(lake, lease.holder_may_run))?;
     Ok(RemoteWriteAccess { lease, recovered })
@@ -58,11 +57,12 @@ pub fn open_for_writing(
 
 /// Every source the lake holds.
 pub fn load_ledger(rt: &Handle, lake: &RemoteLake) -> Result<Ledger, IngestError> {
+    rt.block_on(ledger(lake)).map_err(damaged_ledger)
+}
+
+async fn ledger(lake: &RemoteLake) -> Result<Ledger, RemoteError> {
     let mut ledger = Ledger::default();
-    for record in rt
-        .block_on(publish::ledger_records(lake))
-        .map_err(damaged_ledger)?
-    {
+    for record in publish::ledger_records(lake).await? {
         ledger.add(&record);
     }
     Ok(ledger)
@@ -298,12 +298,8 @@ pub fn status(rt: &Handle, lake: &RemoteLake, runs: usize) -> Result<LakeStatus,
             Ok(r) => status.runs = r,
             Err(e) => status.problems.push(e.to_string()),
         }
-        match publish::ledger_records(lake).await {
-            Ok(records) => {
-                let mut ledger = Ledger::default();
-                records.iter().for_each(|r| ledger.add(r));
-                status.sources_held = ledger.len();
-            }
+        match ledger(lake).await {
+            Ok(l) => status.sources_held = l.len(),
             Err(e) => status.problems.push(e.to_string()),
         }
         let quarantine: Vec<ObjectMeta> = lake.list("_trawl/quarantine").await?;

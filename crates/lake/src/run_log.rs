@@ -52,6 +52,18 @@ impl RunRecord {
     fn path(lake: &Lake, run_id: &str) -> PathBuf {
         lake.runs_dir().join(format!("{run_id}.json"))
     }
+
+    /// Whether this trawl reads the record's format; why not, when it does not.
+    fn readable(&self) -> Result<(), String> {
+        if self.version == VERSION {
+            Ok(())
+        } else {
+            Err(format!(
+                "version {} is not one this trawl reads",
+                self.version
+            ))
+        }
+    }
 }
 
 /// Adds `record` to the log.
@@ -81,12 +93,10 @@ pub fn last(lake: &Lake, n: usize) -> Result<Vec<RunRecord>, MetaError> {
                 path: p.clone(),
                 reason: "vanished while being read".into(),
             })?;
-            if r.version != VERSION {
-                return Err(MetaError::Damaged {
-                    path: p.clone(),
-                    reason: format!("version {} is not one this trawl reads", r.version),
-                });
-            }
+            r.readable().map_err(|reason| MetaError::Damaged {
+                path: p.clone(),
+                reason,
+            })?;
             Ok(r)
         })
         .collect()
@@ -101,14 +111,14 @@ pub async fn append_remote(lake: &RemoteLake, record: &RunRecord) -> Result<(), 
 /// [`last`] of a lake in S3.
 pub async fn last_remote(lake: &RemoteLake, n: usize) -> Result<Vec<RunRecord>, RemoteError> {
     let base = lake.meta_key("runs");
-    let mut keys: Vec<_> = lake
+    let keys: Vec<_> = lake
         .list("_trawl/runs")
         .await?
         .into_iter()
         .map(|m| m.location)
         .filter(|k| RemoteLake::relative(k, &base).is_some_and(|r| r.ends_with(".json")))
         .collect();
-    keys.sort();
+    // Listed by key, and run ids start with their UTC start time: oldest first.
     let mut out = Vec::new();
     for key in keys.iter().rev().take(n) {
         let r: RunRecord = lake
@@ -118,12 +128,10 @@ pub async fn last_remote(lake: &RemoteLake, n: usize) -> Result<Vec<RunRecord>, 
                 url: lake.show(key),
                 reason: "vanished while being read".into(),
             })?;
-        if r.version != VERSION {
-            return Err(RemoteError::Damaged {
-                url: lake.show(key),
-                reason: format!("version {} is not one this trawl reads", r.version),
-            });
-        }
+        r.readable().map_err(|reason| RemoteError::Damaged {
+            url: lake.show(key),
+            reason,
+        })?;
         out.push(r);
     }
     Ok(out)

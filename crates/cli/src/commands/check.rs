@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use comfy_table::{ContentArrangement, Table, presets};
+use tokio::runtime::Runtime;
 use trawl_lake::check_state;
 use trawl_query::saved::notify::{NotifyFormat, notify};
 use trawl_query::saved::{CheckReport, Severity, run_check};
@@ -77,9 +78,12 @@ pub fn run(
     let (catalog, broken) = super::catalog(query_dirs)?;
     let now = Utc::now();
     let remember = args.since == "last";
+    let rt = super::runtime()?;
     let marks = CheckMarks::new(&lake, &s3.settings())?;
     let last = if remember {
-        marks.last().context("reading where the last check ended")?
+        marks
+            .last(&rt)
+            .context("reading where the last check ended")?
     } else {
         None
     };
@@ -107,7 +111,7 @@ pub fn run(
     }
     let window = trawl_query::saved::Window { since, until };
     let show_progress = std::io::stderr().is_terminal();
-    let report = super::runtime()?.block_on(async {
+    let report = rt.block_on(async {
         let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         Ok::<_, anyhow::Error>(
             run_check(&ctx, &catalog, window, |run| {
@@ -167,7 +171,7 @@ pub fn run(
     // Only a `--since last` check moves the mark, so ad-hoc checks leave the nightly one alone.
     if complete
         && remember
-        && let Err(e) = marks.record(until.min(now), recent)
+        && let Err(e) = marks.record(&rt, until.min(now), recent)
     {
         eprintln!("warning: where this check ended was not remembered for --since last: {e}");
     }
@@ -349,19 +353,22 @@ impl<'a> CheckMarks<'a> {
         })
     }
 
-    fn last(&self) -> anyhow::Result<Option<check_state::LastCheck>> {
+    fn last(&self, rt: &Runtime) -> anyhow::Result<Option<check_state::LastCheck>> {
         Ok(match self {
             CheckMarks::Local(l) => check_state::last(l)?,
-            CheckMarks::S3(r) => super::runtime()?.block_on(check_state::last_remote(r))?,
+            CheckMarks::S3(r) => rt.block_on(check_state::last_remote(r))?,
         })
     }
 
-    fn record(&self, until: DateTime<Utc>, recent: Vec<String>) -> anyhow::Result<()> {
+    fn record(
+        &self,
+        rt: &Runtime,
+        until: DateTime<Utc>,
+        recent: Vec<String>,
+    ) -> anyhow::Result<()> {
         match self {
             CheckMarks::Local(l) => check_state::record(l, until, recent)?,
-            CheckMarks::S3(r) => {
-                super::runtime()?.block_on(check_state::record_remote(r, until, recent))?
-            }
+            CheckMarks::S3(r) => rt.block_on(check_state::record_remote(r, until, recent))?,
         }
         Ok(())
     }

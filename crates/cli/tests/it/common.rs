@@ -81,7 +81,11 @@ pub fn export_all(lake: &Path, predicate: Option<&str>) -> Vec<String> {
     if let Some(p) = predicate {
         args.extend(["--where", p]);
     }
-    let run = trawl(lake, &args);
+    exported_records(&trawl(lake, &args))
+}
+
+/// The records of a successful `trawl export` run, as canonical JSON text.
+pub fn exported_records(run: &Run) -> Vec<String> {
     run.assert_code(0);
     run.stdout
         .lines()

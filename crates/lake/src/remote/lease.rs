@@ -130,7 +130,7 @@ impl Lease {
             let sent = Utc::now();
             let body = LeaseBody::new(&holder, sent);
             match put_checked(lake, &key, &body, PutMode::Create).await {
-                Ok(etag) => return Ok(Lease::start(lake, key, holder, etag, sent, None)),
+                Ok(etag) => return Ok(Lease::start(lake, key, holder, etag, sent)),
                 Err(RemoteError::Exists(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -146,7 +146,7 @@ impl Lease {
                 let body = LeaseBody::new(&holder, sent);
                 match put_checked(lake, &key, &body, mode).await {
                     Ok(etag) => {
-                        let mut lease = Lease::start(lake, key, holder, etag, sent, None);
+                        let mut lease = Lease::start(lake, key, holder, etag, sent);
                         lease.took_over = (!current.holder.is_empty()
                             && current.expires != body.released().expires)
                             .then(|| format!("{} ({why})", current.holder));
@@ -178,7 +178,6 @@ impl Lease {
         holder: String,
         etag: Option<String>,
         sent: DateTime<Utc>,
-        took_over: Option<String>,
     ) -> Lease {
         let held = Arc::new(Mutex::new(Held {
             etag,
@@ -210,7 +209,7 @@ impl Lease {
             held,
             renewer: Some((stop, thread)),
             handle,
-            took_over,
+            took_over: None,
             holder_may_run: false,
         }
     }

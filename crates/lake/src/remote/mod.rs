@@ -104,7 +104,8 @@ impl RemoteLake {
             .and_then(|r| r.strip_prefix('/'))
     }
 
-    fn failed(&self, key: &Key, e: &object_store::Error) -> RemoteError {
+    /// A failed request on `key`, explained.
+    pub(crate) fn failed(&self, key: &Key, e: &object_store::Error) -> RemoteError {
         RemoteError::Request(explain(e, &self.show(key)))
     }
 

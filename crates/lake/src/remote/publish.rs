@@ -61,8 +61,7 @@ pub async fn upload(lake: &RemoteLake, from: &Path, to: &Key) -> Result<(), Remo
     let local = |e: std::io::Error| RemoteError::Request(format!("{}: {e}", from.display()));
     let mut file = std::fs::File::open(from).map_err(local)?;
     let mut writer = BufWriter::new(lake.store().clone(), to.clone());
-    let failed =
-        |e: object_store::Error| RemoteError::Request(crate::s3::explain(&e, &lake.show(to)));
+    let failed = |e: object_store::Error| lake.failed(to, &e);
     loop {
         let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
         let n = (&mut file)
@@ -120,6 +119,40 @@ async fn upload_staged(
         .await
 }
 
+/// Copies the files `rels` (relative to the table) staged by `id` into the table, several at
+/// once, and returns every key staged. A file no longer staged must be in the table already
+/// (copied before a crash); if it is not, `missing` says why, given its table key and the
+/// error of looking for it.
+async fn copy_staged_in(
+    lake: &RemoteLake,
+    id: &str,
+    rels: &[String],
+    missing: impl Fn(&Key, object_store::Error) -> RemoteError + Sync,
+) -> Result<HashSet<Key>, RemoteError> {
+    let staged: HashSet<Key> = lake
+        .list(&staging(id))
+        .await?
+        .into_iter()
+        .map(|m| m.location)
+        .collect();
+    let (staged_ref, missing) = (&staged, &missing);
+    futures::stream::iter(rels)
+        .map(|rel| async move {
+            let (from, to) = (staged_table_key(lake, id, rel), lake.table_key(rel));
+            if staged_ref.contains(&from) {
+                return lake.copy(&from, &to).await;
+            }
+            match lake.store().head(&to).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(missing(&to, e)),
+            }
+        })
+        .buffer_unordered(PARALLEL_FILES)
+        .try_collect::<()>()
+        .await?;
+    Ok(staged)
+}
+
 /// Commits an ingest run whose files were written under the local `staged_table` folder (and
 /// its quarantine to `staged_quarantine`): upload to staging, create the ledger record, publish.
 pub async fn commit_run(
@@ -144,34 +177,16 @@ pub async fn commit_run(
 /// Copies what is still staged for a committed run into place, then deletes its staging.
 async fn publish_run(lake: &RemoteLake, record: &LedgerRecord) -> Result<(), RemoteError> {
     let run = &record.run_id;
-    let staged: HashSet<Key> = lake
-        .list(&staging(run))
-        .await?
-        .into_iter()
-        .map(|m| m.location)
-        .collect();
-    let staged = &staged;
-    futures::stream::iter(&record.files)
-        .map(|rel| async move {
-            let from = staged_table_key(lake, run, rel);
-            let to = lake.table_key(rel);
-            if staged.contains(&from) {
-                return lake.copy(&from, &to).await;
-            }
-            match lake.store().head(&to).await {
-                Ok(_) => Ok(()), // Published before a crash.
-                Err(_) => Err(RemoteError::Request(format!(
-                    "{}: a file of committed run {run} is neither staged nor in the table; \
-                     restore it from a backup (or S3 versioning), or remove the run's ledger \
-                     record {} and ingest its sources again",
-                    lake.show(&to),
-                    lake.show(&ledger_key(lake, run))
-                ))),
-            }
-        })
-        .buffer_unordered(PARALLEL_FILES)
-        .try_collect::<()>()
-        .await?;
+    let staged = copy_staged_in(lake, run, &record.files, |to, _| {
+        RemoteError::Request(format!(
+            "{}: a file of committed run {run} is neither staged nor in the table; restore it \
+             from a backup (or S3 versioning), or remove the run's ledger record {} and ingest \
+             its sources again",
+            lake.show(to),
+            lake.show(&ledger_key(lake, run))
+        ))
+    })
+    .await?;
     crash_point("ingest-copied");
     if let Some(name) = &record.quarantine {
         let from = staged_quarantine_key(lake, run);
@@ -180,7 +195,7 @@ async fn publish_run(lake: &RemoteLake, record: &LedgerRecord) -> Result<(), Rem
                 .await?;
         }
     }
-    lake.delete_all(staged.iter().cloned().collect()).await
+    lake.delete_all(staged.into_iter().collect()).await
 }
 
 /// How long the old files of a compaction stay after the new ones are in place (hidden from
@@ -196,16 +211,20 @@ pub async fn commit_compaction(
     staged_table: &Path,
 ) -> Result<(), RemoteError> {
     let id = &record.id;
-    let files: Vec<String> = record
-        .swaps
-        .iter()
-        .flat_map(|s| s.new.iter().map(move |n| format!("{}/{n}", s.partition)))
-        .collect();
-    upload_staged(lake, id, &files, staged_table).await?;
+    upload_staged(lake, id, &new_files(record), staged_table).await?;
     lease.check()?;
     create_checked(lake, &compaction_key(lake, id), record).await?;
     crash_point("compaction-committed");
     finish_compaction(lake, record.clone()).await.map(|_| ())
+}
+
+/// A compaction's new files, relative to the table.
+fn new_files(record: &CompactionRecord) -> Vec<String> {
+    record
+        .swaps
+        .iter()
+        .flat_map(|s| s.new.iter().map(move |n| format!("{}/{n}", s.partition)))
+        .collect()
 }
 
 /// How far [`finish_compaction`] got.
@@ -226,35 +245,10 @@ async fn finish_compaction(
     let id = record.id.clone();
     let mut outcome = Finished::Waiting;
     if record.copied_at.is_none() {
-        let staged: HashSet<Key> = lake
-            .list(&staging(&id))
-            .await?
-            .into_iter()
-            .map(|m| m.location)
-            .collect();
-        let mut copies: Vec<(Key, Key)> = Vec::new();
-        for swap in &record.swaps {
-            for n in &swap.new {
-                let rel = format!("{}/{n}", swap.partition);
-                copies.push((staged_table_key(lake, &id, &rel), lake.table_key(&rel)));
-            }
-        }
-        let staged = &staged;
-        futures::stream::iter(copies)
-            .map(|(from, to)| async move {
-                if staged.contains(&from) {
-                    lake.copy(&from, &to).await
-                } else {
-                    lake.store()
-                        .head(&to)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| RemoteError::Request(crate::s3::explain(&e, &lake.show(&to))))
-                }
-            })
-            .buffer_unordered(PARALLEL_FILES)
-            .try_collect::<()>()
-            .await?;
+        copy_staged_in(lake, &id, &new_files(&record), |to, e| {
+            RemoteError::Request(crate::s3::explain(&e, &lake.show(to)))
+        })
+        .await?;
         crash_point("compaction-copied");
         record.copied_at = Some(now_text());
         lake.put_json(&compaction_key(lake, &id), &record, PutMode::Overwrite)
