@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, ListArray, StringBuilder, StructArray,
+    TimestampMicrosecondBuilder,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::Field;
@@ -31,6 +32,39 @@ impl ColumnBuilder {
             ),
             Kind::Struct(fields) => ColumnBuilder::Struct(StructColumns::new(fields)),
             Kind::StructList(fields) => ColumnBuilder::List(ListColumns::new(fields)),
+        }
+    }
+
+    /// A builder with room for as many rows and bytes as `like` holds, so a batch about as
+    /// large as the last one is built without growing (copying) its buffers.
+    pub(crate) fn sized_like(kind: Kind, like: &ArrayRef) -> Self {
+        match (kind, like.data_type()) {
+            (Kind::Text | Kind::Json, _) => {
+                let text = like.as_string::<i32>();
+                ColumnBuilder::Text(StringBuilder::with_capacity(
+                    text.len(),
+                    text.values().len(),
+                ))
+            }
+            (Kind::Bool, _) => ColumnBuilder::Bool(BooleanBuilder::with_capacity(like.len())),
+            (Kind::Timestamp, _) => ColumnBuilder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(like.len()).with_timezone("UTC"),
+            ),
+            (Kind::Struct(fields), _) => {
+                ColumnBuilder::Struct(StructColumns::sized_like(fields, like.as_struct()))
+            }
+            (Kind::StructList(fields), _) => {
+                let list = like.as_list::<i32>();
+                ColumnBuilder::List(ListColumns {
+                    items: StructColumns::sized_like(fields, list.values().as_struct()),
+                    offsets: {
+                        let mut offsets = Vec::with_capacity(list.len() + 1);
+                        offsets.push(0);
+                        offsets
+                    },
+                    validity: NullBufferBuilder::new(list.len()),
+                })
+            }
         }
     }
 
@@ -68,6 +102,18 @@ impl StructColumns {
             fields,
             children: fields.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
             validity: NullBufferBuilder::new(0),
+        }
+    }
+
+    fn sized_like(fields: &'static [FieldDef], like: &StructArray) -> Self {
+        Self {
+            fields,
+            children: fields
+                .iter()
+                .zip(like.columns())
+                .map(|(d, c)| ColumnBuilder::sized_like(d.kind, c))
+                .collect(),
+            validity: NullBufferBuilder::new(like.len()),
         }
     }
 

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StringBuilder};
+use arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
 use serde_json::value::RawValue;
 use trawl_lake::json_text::{Entries, minify, object_entries, push_string};
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
@@ -69,6 +69,21 @@ impl Rows {
         }
     }
 
+    /// Builders with room for a batch like `like`.
+    fn sized_like(like: &RecordBatch) -> Self {
+        let columns = RECORD
+            .iter()
+            .zip(like.columns())
+            .map(|(d, c)| ColumnBuilder::sized_like(d.kind, c))
+            .collect();
+        let unmapped = like.column(RECORD.len()).as_string::<i32>();
+        Self {
+            columns,
+            unmapped: StringBuilder::with_capacity(unmapped.len(), unmapped.values().len()),
+            len: 0,
+        }
+    }
+
     fn finish(&mut self) -> RecordBatch {
         let mut arrays: Vec<_> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
         arrays.push(Arc::new(self.unmapped.finish()));
@@ -95,14 +110,6 @@ impl std::fmt::Debug for Decoder {
             .field("rows", &self.rows)
             .finish_non_exhaustive()
     }
-}
-
-fn last<'a>(entries: &'a Entries<'a>, key: &str) -> Option<&'a RawValue> {
-    entries
-        .iter()
-        .rev()
-        .find(|(k, _)| k.0 == key)
-        .map(|(_, v)| *v)
 }
 
 /// The text of a JSON string literal, unescaped; `None` if `raw` is not a valid string.
@@ -133,22 +140,35 @@ impl Decoder {
 
     /// Appends one record. On error nothing was appended.
     pub fn append(&mut self, bytes: &[u8]) -> Result<Outcome, RecordError> {
+        self.append_scanned(bytes, false)
+    }
+
+    /// Like [`Decoder::append`], for a record the splitter found `compact`: without white space
+    /// outside strings, so it needs no minifying to be compared with other deliveries.
+    pub fn append_scanned(&mut self, bytes: &[u8], compact: bool) -> Result<Outcome, RecordError> {
         let text = std::str::from_utf8(bytes)?;
         let entries = object_entries(text)?;
-        let time_raw = last(&entries, RECORD[EVENT_TIME].key).ok_or(RecordError::NoEventTime)?;
+        let (slots, patch) = match_fields(RECORD, &entries);
+        let time_raw = slots[EVENT_TIME].ok_or(RecordError::NoEventTime)?;
         let micros = string_value(time_raw.get())
             .and_then(|s| eventtime::parse(&s))
             .ok_or_else(|| RecordError::BadEventTime(time_raw.get().to_string()))?;
 
         // Only a record with an eventID can be recognised as a second delivery. White space
         // does not make a record different: compare the compact text.
-        let has_id =
-            last(&entries, RECORD[EVENT_ID].key).is_some_and(|id| id.get().starts_with('"'));
-        if has_id && !self.dedup.first_sighting(minify(text.trim()).as_bytes()) {
-            return Ok(Outcome::Duplicate);
+        let has_id = slots[EVENT_ID].is_some_and(|id| id.get().starts_with('"'));
+        if has_id {
+            let compact_text = if compact {
+                Cow::Borrowed(text)
+            } else {
+                minify(text.trim())
+            };
+            if !self.dedup.first_sighting(compact_text.as_bytes()) {
+                return Ok(Outcome::Duplicate);
+            }
         }
 
-        let region = last(&entries, RECORD[AWS_REGION].key).and_then(|r| string_value(r.get()));
+        let region = slots[AWS_REGION].and_then(|r| string_value(r.get()));
         let region = region.as_deref().unwrap_or_default();
         let day = eventtime::epoch_day(micros);
         let part = match &self.last_partition {
@@ -166,7 +186,7 @@ impl Decoder {
         };
 
         let rows = &mut self.parts[part].1;
-        let patch = append_object(RECORD, &mut rows.columns, &entries);
+        let patch = append_matched(RECORD, &mut rows.columns, slots, patch);
         rows.unmapped.append_option(patch);
         rows.len += 1;
         self.rows += 1;
@@ -174,19 +194,30 @@ impl Decoder {
     }
 
     /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
-    /// no builders, so memory follows the rows decoded, not the partitions seen.
+    /// builders only for the partition the last record went to (records of one input file
+    /// mostly share one), sized like its last batch, so memory follows the rows decoded, not
+    /// the partitions seen.
     pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
         self.rows = 0;
         self.part_index.clear();
-        self.last_partition = None;
-        std::mem::take(&mut self.parts)
-            .into_iter()
-            .filter(|(_, rows)| rows.len > 0)
-            .map(|(partition, mut rows)| DecodedBatch {
-                batch: rows.finish(),
-                partition,
-            })
-            .collect()
+        let last = self.last_partition.take();
+        let mut batches = Vec::new();
+        for (i, (partition, mut rows)) in std::mem::take(&mut self.parts).into_iter().enumerate() {
+            if rows.len == 0 {
+                continue;
+            }
+            let batch = rows.finish();
+            if let Some((region, day, part)) = &last
+                && *part == i
+            {
+                self.part_index.insert(partition.clone(), 0);
+                self.parts
+                    .push((partition.clone(), Rows::sized_like(&batch)));
+                self.last_partition = Some((region.clone(), *day, 0));
+            }
+            batches.push(DecodedBatch { batch, partition });
+        }
+        batches
     }
 }
 
@@ -211,6 +242,37 @@ impl Patch {
     }
 }
 
+/// The most fields an object of the schema has.
+const MAX_FIELDS: usize = 48;
+
+/// The value of each field of `fields`, by position.
+type Slots<'a> = [Option<&'a RawValue>; MAX_FIELDS];
+
+/// Matches the members of one object to `fields`: the value of each field (the last one, if a
+/// key repeats), and the members no field holds.
+fn match_fields<'a>(fields: &'static [FieldDef], entries: &'a Entries<'a>) -> (Slots<'a>, Patch) {
+    debug_assert!(fields.len() <= MAX_FIELDS);
+    let mut slots: Slots<'a> = [None; MAX_FIELDS];
+    let mut patch = Patch::default();
+    // CloudTrail writes keys in the schema's order: try the field after the last one matched
+    // before searching them all.
+    let mut next = 0;
+    for (key, value) in entries {
+        let found = match fields.get(next) {
+            Some(d) if d.key == key.0 => Some(next),
+            _ => fields.iter().position(|d| d.key == key.0),
+        };
+        match found {
+            Some(i) => {
+                slots[i] = Some(value);
+                next = i + 1;
+            }
+            None => patch.add(&key.0, &minify(value.get())),
+        }
+    }
+    (slots, patch)
+}
+
 /// Appends the members of one object to `columns` (one per field of `fields`) and returns what
 /// they could not hold.
 fn append_object(
@@ -218,16 +280,17 @@ fn append_object(
     columns: &mut [ColumnBuilder],
     entries: &Entries<'_>,
 ) -> Option<String> {
-    const MAX_FIELDS: usize = 48;
-    debug_assert!(fields.len() <= MAX_FIELDS);
-    let mut slots: [Option<&RawValue>; MAX_FIELDS] = [None; MAX_FIELDS];
-    let mut patch = Patch::default();
-    for (key, value) in entries {
-        match fields.iter().position(|d| d.key == key.0) {
-            Some(i) => slots[i] = Some(value),
-            None => patch.add(&key.0, &minify(value.get())),
-        }
-    }
+    let (slots, patch) = match_fields(fields, entries);
+    append_matched(fields, columns, slots, patch)
+}
+
+/// Appends matched values to `columns`; returns `patch` with what they could not hold added.
+fn append_matched(
+    fields: &'static [FieldDef],
+    columns: &mut [ColumnBuilder],
+    slots: Slots<'_>,
+    mut patch: Patch,
+) -> Option<String> {
     for ((def, column), slot) in fields.iter().zip(columns.iter_mut()).zip(slots) {
         match slot {
             None => column.append_null(),
@@ -429,6 +492,8 @@ mod tests {
         let pretty = br#"{ "eventTime": "2024-01-02T03:04:05Z",
             "eventID": "1", "eventName": "A" }"#;
         assert_eq!(d.append(pretty).unwrap(), Outcome::Duplicate);
+        // The splitter vouches for compact text: the same event is found without minifying.
+        assert_eq!(d.append_scanned(a, true).unwrap(), Outcome::Duplicate);
         assert_eq!(d.append(b).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);
         assert_eq!(d.append(c).unwrap(), Outcome::Stored);

@@ -1,6 +1,7 @@
 //! The set of events already stored in this run, shared by the decoding threads.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use xxhash_rust::xxh3::xxh3_128;
@@ -12,13 +13,37 @@ const SHARDS: usize = 16;
 /// false match is about 10⁻²¹.
 #[derive(Debug)]
 pub struct DedupSet {
-    shards: Vec<Mutex<HashSet<u128>>>,
+    shards: Vec<Mutex<HashSet<u128, BuildHasherDefault<Xxh3Bits>>>>,
+}
+
+/// The set's keys are xxh3 hashes already: their own low bits serve as the table's hash.
+#[derive(Default)]
+struct Xxh3Bits(u64);
+
+impl Hasher for Xxh3Bits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; this keeps any other key type correct, if slower.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        // The low bits chose the shard; the high half is as random and independent.
+        self.0 = (key >> 64) as u64;
+    }
 }
 
 impl Default for DedupSet {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashSet::default()))
+                .collect(),
         }
     }
 }

@@ -408,7 +408,11 @@ fn read_file(
         };
         index += 1;
         match piece {
-            Piece::Record { bytes, top_level } => match decoder.append(bytes) {
+            Piece::Record {
+                bytes,
+                top_level,
+                compact,
+            } => match decoder.append_scanned(bytes, compact) {
                 Ok(Outcome::Stored) => report.stored += 1,
                 Ok(Outcome::Duplicate) => report.duplicates += 1,
                 Err(_) if top_level && bytes.contains(&b'\n') => {

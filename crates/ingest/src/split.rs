@@ -27,6 +27,9 @@ pub enum Piece<'a> {
         bytes: &'a [u8],
         /// Whether it stood at the top level (JSON Lines) rather than in an array.
         top_level: bool,
+        /// Whether it holds no white space outside strings (CloudTrail writes records so),
+        /// which spares the decoder a search for it.
+        compact: bool,
     },
     /// Bytes that cannot be a record, kept so they can be quarantined.
     Broken {
@@ -81,6 +84,8 @@ pub struct RecordSplitter<R> {
     consumed: u64,
     state: State,
     at_beginning: bool,
+    /// Whether the value scanned last had white space outside its strings.
+    spaced: bool,
 }
 
 impl<R: Read> RecordSplitter<R> {
@@ -104,6 +109,7 @@ impl<R: Read> RecordSplitter<R> {
             consumed: 0,
             state: State::TopLevel,
             at_beginning: true,
+            spaced: false,
         }
     }
 
@@ -187,6 +193,7 @@ impl<R: Read> RecordSplitter<R> {
         let mut in_string = false;
         let first = self.buf[self.start];
         let scalar = !matches!(first, b'{' | b'[' | b'"');
+        self.spaced = false;
         loop {
             while self.start + pos < self.end {
                 let window = &self.buf[self.start + pos..self.end];
@@ -236,6 +243,7 @@ impl<R: Read> RecordSplitter<R> {
                             return Ok(Scan::Complete(pos));
                         }
                     }
+                    b' ' | b'\n' | b'\r' | b'\t' => self.spaced = true,
                     _ => {}
                 }
             }
@@ -356,6 +364,7 @@ impl<R: Read> RecordSplitter<R> {
             None => Piece::Record {
                 bytes,
                 top_level: true,
+                compact: !self.spaced,
             },
             Some(reason) => Piece::Broken { bytes, reason },
         }))
@@ -369,6 +378,7 @@ impl<R: Read> RecordSplitter<R> {
                 Ok(Some(Piece::Record {
                     bytes: &self.buf[from..from + len],
                     top_level: false,
+                    compact: !self.spaced,
                 }))
             }
             Scan::LineBreakInString(n) => {
@@ -500,6 +510,21 @@ mod tests {
         let (r, e) = split(b"42\n\"x\"\nnull");
         assert_eq!(r, ["42", "\"x\"", "null"]);
         assert_eq!(e, None);
+    }
+
+    #[test]
+    fn records_say_whether_they_hold_white_space_outside_strings() {
+        let text =
+            b"{\"Records\":[{\"a\":\"x y\"}, {\"a\": 1},{\"b\":[1,\n2]}]}\n{\"c\":\"\\\" \"}";
+        let mut s = RecordSplitter::new(&text[..]);
+        let mut compact = Vec::new();
+        while let Some(piece) = s.next_piece().unwrap() {
+            match piece {
+                Piece::Record { compact: c, .. } => compact.push(c),
+                Piece::Broken { reason, .. } => panic!("{reason}"),
+            }
+        }
+        assert_eq!(compact, [true, false, false, true]);
     }
 
     #[test]

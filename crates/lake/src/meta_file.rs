@@ -50,9 +50,12 @@ pub fn write<T: Serialize>(path: &Path, value: &T) -> Result<(), MetaError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
+        // Serialized in memory first: written straight to the file, a ledger record of tens of
+        // thousands of sources costs a system call per token.
+        let mut text = serde_json::to_vec_pretty(value).map_err(|e| io(&tmp)(e.into()))?;
+        text.push(b'\n');
         let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        serde_json::to_writer_pretty(&mut file, value).map_err(|e| io(&tmp)(e.into()))?;
-        file.write_all(b"\n").map_err(io(&tmp))?;
+        file.write_all(&text).map_err(io(&tmp))?;
         file.sync_all().map_err(io(&tmp))?;
         std::fs::rename(&tmp, path).map_err(io(path))?;
         // The rename is durable once the folder is.
