@@ -1,6 +1,7 @@
 //! The `trawl` binary: parses the command line, runs the command, maps the outcome to an exit
 //! code. Everything else lives in the library crates.
 
+mod allocator;
 mod cli;
 mod commands;
 mod config;
@@ -49,6 +50,12 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if matches!(
+        cli.command,
+        cli::Command::Ingest(_) | cli::Command::Compact(_)
+    ) {
+        allocator::keep_freed_memory();
+    }
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),

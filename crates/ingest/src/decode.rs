@@ -254,14 +254,16 @@ fn match_fields<'a>(fields: &'static [FieldDef], entries: &'a Entries<'a>) -> (S
     debug_assert!(fields.len() <= MAX_FIELDS);
     let mut slots: Slots<'a> = [None; MAX_FIELDS];
     let mut patch = Patch::default();
-    // CloudTrail writes keys in the schema's order: try the field after the last one matched
-    // before searching them all.
+    // CloudTrail writes keys in the schema's order, leaving out absent ones: search onwards
+    // from the field after the last one matched, then the fields before it.
     let mut next = 0;
     for (key, value) in entries {
-        let found = match fields.get(next) {
-            Some(d) if d.key == key.0 => Some(next),
-            _ => fields.iter().position(|d| d.key == key.0),
-        };
+        let is_key = |d: &FieldDef| d.key == key.0;
+        let found = fields[next..]
+            .iter()
+            .position(is_key)
+            .map(|i| next + i)
+            .or_else(|| fields[..next].iter().position(is_key));
         match found {
             Some(i) => {
                 slots[i] = Some(value);
