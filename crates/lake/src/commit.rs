@@ -148,6 +148,23 @@ impl CompactionRecord {
         lake.compactions_dir().join(format!("{id}.json"))
     }
 
+    /// A record of compaction `id` swapping one partition's `old` files for `new` ones, as
+    /// the tests of local and S3 recovery set it up.
+    #[cfg(test)]
+    pub(crate) fn one_swap(id: &str, partition: &str, old: &[&str], new: &[&str]) -> Self {
+        let names = |files: &[&str]| files.iter().map(|f| f.to_string()).collect();
+        Self {
+            version: 1,
+            id: id.into(),
+            swaps: vec![PartitionSwap {
+                partition: partition.into(),
+                old: names(old),
+                new: names(new),
+            }],
+            copied_at: None,
+        }
+    }
+
     /// Where the new copy of `partition` is built before the swap.
     pub fn staged_partition(lake: &Lake, id: &str, partition: &str) -> PathBuf {
         lake.staging_dir(id).join("table").join(partition)
@@ -389,16 +406,8 @@ mod tests {
         let staged = CompactionRecord::staged_partition(&lake, "c1", part);
         std::fs::create_dir_all(&staged).unwrap();
         std::fs::write(staged.join("z.parquet"), "z").unwrap();
-        let record = CompactionRecord {
-            version: 1,
-            id: "c1".into(),
-            swaps: vec![PartitionSwap {
-                partition: part.into(),
-                old: vec!["x.parquet".into(), "y.parquet".into()],
-                new: vec!["z.parquet".into()],
-            }],
-            copied_at: None,
-        };
+        let record =
+            CompactionRecord::one_swap("c1", part, &["x.parquet", "y.parquet"], &["z.parquet"]);
         // Crash after the record, before the swap: recovery swaps.
         meta_file::write(&CompactionRecord::path(&lake, "c1"), &record).unwrap();
         let done = recover(&lake).unwrap();
@@ -417,16 +426,7 @@ mod tests {
         let aside = lake.staging_dir("c2").join("replaced").join(part);
         std::fs::create_dir_all(aside.parent().unwrap()).unwrap();
         std::fs::rename(&live, &aside).unwrap();
-        let record = CompactionRecord {
-            version: 1,
-            id: "c2".into(),
-            swaps: vec![PartitionSwap {
-                partition: part.into(),
-                old: vec!["z.parquet".into()],
-                new: vec!["w.parquet".into()],
-            }],
-            copied_at: None,
-        };
+        let record = CompactionRecord::one_swap("c2", part, &["z.parquet"], &["w.parquet"]);
         meta_file::write(&CompactionRecord::path(&lake, "c2"), &record).unwrap();
         assert_eq!(recover(&lake).unwrap().rolled_forward, ["c2"]);
         assert_eq!(

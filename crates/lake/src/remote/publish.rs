@@ -391,7 +391,6 @@ mod tests {
     use object_store::memory::InMemory;
 
     use super::*;
-    use crate::commit::PartitionSwap;
     use crate::s3::S3Url;
 
     fn run<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -436,16 +435,8 @@ mod tests {
                 &staged_table_key(&lake, "c1", &format!("{part}/z.parquet")),
             )
             .await;
-            let mut record = CompactionRecord {
-                version: 1,
-                id: "c1".into(),
-                swaps: vec![PartitionSwap {
-                    partition: part.into(),
-                    old: vec!["x.parquet".into(), "y.parquet".into()],
-                    new: vec!["z.parquet".into()],
-                }],
-                copied_at: None,
-            };
+            let mut record =
+                CompactionRecord::one_swap("c1", part, &["x.parquet", "y.parquet"], &["z.parquet"]);
             let key = compaction_key(&lake, "c1");
             create_checked(&lake, &key, &record).await.unwrap();
             // Committed, not yet copied: the new file is hidden.
