@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Months, TimeDelta, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray, StringBuilder,
+    Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray, StringArrayType, StringBuilder,
     TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::cast;
@@ -105,36 +105,123 @@ fn json_path_eval(
     args: &[ColumnarValue],
     f: fn(&RawValue) -> Option<Cow<'_, str>>,
 ) -> Result<ColumnarValue> {
-    let a = arrays(args, &[DataType::Utf8, DataType::Utf8])?;
-    let (docs, paths) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
-    let mut parsed: Option<(&str, Option<Vec<jsonpath::Step>>)> = None;
-    let mut out = StringBuilder::with_capacity(docs.len(), 16 * docs.len());
-    for i in 0..docs.len() {
-        if docs.is_null(i) || paths.is_null(i) {
-            out.append_null();
-            continue;
-        }
-        let path = paths.value(i);
-        if parsed.as_ref().is_none_or(|(p, _)| *p != path) {
-            parsed = Some((path, jsonpath::parse(path)));
-        }
-        let steps = parsed.as_ref().and_then(|(_, s)| s.as_ref());
-        let text = steps.and_then(|s| f(jsonpath::select_raw(docs.value(i), s)?));
-        out.append_option(text);
-    }
-    output(args, Arc::new(out.finish()))
+    let n = rows(args);
+    let docs = args[0].to_array(n)?;
+    let paths = match &args[1] {
+        ColumnarValue::Scalar(p) => Paths::One(p.try_as_str().flatten().and_then(jsonpath::parse)),
+        ColumnarValue::Array(a) => Paths::PerRow(cast(a, &DataType::Utf8)?),
+    };
+    let out = match docs.data_type() {
+        DataType::Utf8View => select_each(docs.as_string_view(), &paths, f),
+        DataType::LargeUtf8 => select_each(docs.as_string::<i64>(), &paths, f),
+        _ => select_each(cast(&docs, &DataType::Utf8)?.as_string::<i32>(), &paths, f),
+    };
+    output(args, Arc::new(out))
 }
 
-/// A `(json text, JSONPath) -> text` function.
-fn json_path_fn(name: &str, f: fn(&RawValue) -> Option<Cow<'_, str>>) -> ScalarUDF {
-    let fun = move |args: &[ColumnarValue]| json_path_eval(args, f);
-    create_udf(
+/// The JSONPath argument: one literal, parsed once, or a path per row.
+enum Paths {
+    One(Option<Vec<jsonpath::Step>>),
+    PerRow(ArrayRef),
+}
+
+fn select_each<'a, T: StringArrayType<'a>>(
+    docs: T,
+    paths: &Paths,
+    f: fn(&RawValue) -> Option<Cow<'_, str>>,
+) -> StringArray {
+    let mut out = StringBuilder::with_capacity(docs.len(), 16 * docs.len());
+    let mut parsed: Option<(&str, Option<Vec<jsonpath::Step>>)> = None;
+    for i in 0..docs.len() {
+        let steps = match paths {
+            Paths::One(steps) => steps.as_ref(),
+            Paths::PerRow(p) => {
+                let p = p.as_string::<i32>();
+                if p.is_null(i) {
+                    None
+                } else {
+                    let path = p.value(i);
+                    if parsed.as_ref().is_none_or(|(q, _)| *q != path) {
+                        parsed = Some((path, jsonpath::parse(path)));
+                    }
+                    parsed.as_ref().and_then(|(_, s)| s.as_ref())
+                }
+            }
+        };
+        let text = match steps {
+            Some(steps) if docs.is_valid(i) => {
+                jsonpath::select_raw(docs.value(i), steps).and_then(f)
+            }
+            _ => None,
+        };
+        out.append_option(text);
+    }
+    out.finish()
+}
+
+/// A `(json text, JSONPath) -> text` function; JSON text read as views is read in place.
+#[derive(Debug)]
+struct JsonPathFn {
+    name: &'static str,
+    signature: Signature,
+    f: fn(&RawValue) -> Option<Cow<'_, str>>,
+}
+
+// Two of these are the same function when they have the same name: each name is made once.
+impl PartialEq for JsonPathFn {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for JsonPathFn {}
+
+impl std::hash::Hash for JsonPathFn {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for JsonPathFn {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        match types {
+            [doc, _] => {
+                let doc = match doc {
+                    DataType::Utf8View | DataType::LargeUtf8 => doc.clone(),
+                    _ => DataType::Utf8,
+                };
+                Ok(vec![doc, DataType::Utf8])
+            }
+            _ => plan_err!(
+                "{} takes two arguments: JSON text and a JSONPath",
+                self.name
+            ),
+        }
+    }
+
+    fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        json_path_eval(&args.args, self.f)
+    }
+}
+
+fn json_path_fn(name: &'static str, f: fn(&RawValue) -> Option<Cow<'_, str>>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(JsonPathFn {
         name,
-        vec![DataType::Utf8, DataType::Utf8],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(fun),
-    )
+        signature: Signature::user_defined(Volatility::Immutable),
+        f,
+    })
 }
 
 /// `json_extract_scalar(json, path)`: the scalar at a JSONPath as text.
@@ -511,6 +598,78 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         to_datetime(trawl_lake::eventtime::parse(s).unwrap()).unwrap()
+    }
+
+    /// `json_extract_scalar` over `docs` with `path`, as text per row.
+    fn extract(docs: ArrayRef, path: ColumnarValue) -> Vec<Option<String>> {
+        let out = json_path_eval(
+            &[ColumnarValue::Array(docs), path],
+            jsonpath::raw_scalar_text,
+        )
+        .unwrap()
+        .to_array(1)
+        .unwrap();
+        out.as_string::<i32>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn json_paths_read_every_string_layout_alike() {
+        let texts = [
+            Some(r#"{"bucketName":"a-bucket-name-longer-than-twelve","key":"k"}"#),
+            None,
+            Some(r#"{"bucketName":7}"#),
+            Some("not json"),
+            Some(r#"{"other":{"bucketName":"nested"}}"#),
+        ];
+        let want = vec![
+            Some("a-bucket-name-longer-than-twelve".to_string()),
+            None,
+            Some("7".to_string()),
+            None,
+            None,
+        ];
+        let literal = || ColumnarValue::Scalar(ScalarValue::Utf8(Some("$.bucketName".into())));
+        let layouts: [ArrayRef; 3] = [
+            Arc::new(StringArray::from(texts.to_vec())),
+            Arc::new(datafusion::arrow::array::StringViewArray::from(
+                texts.to_vec(),
+            )),
+            Arc::new(datafusion::arrow::array::LargeStringArray::from(
+                texts.to_vec(),
+            )),
+        ];
+        for docs in layouts {
+            assert_eq!(
+                extract(Arc::clone(&docs), literal()),
+                want,
+                "{:?}",
+                docs.data_type()
+            );
+        }
+        // A path per row, parsed again only when it changes; a NULL path gives NULL.
+        let paths = StringArray::from(vec![
+            Some("$.key"),
+            Some("$.key"),
+            None,
+            Some("$.a"),
+            Some("$.other.bucketName"),
+        ]);
+        let docs: ArrayRef = Arc::new(datafusion::arrow::array::StringViewArray::from(
+            texts.to_vec(),
+        ));
+        assert_eq!(
+            extract(docs, ColumnarValue::Array(Arc::new(paths))),
+            vec![
+                Some("k".to_string()),
+                None,
+                None,
+                None,
+                Some("nested".to_string())
+            ]
+        );
     }
 
     #[test]

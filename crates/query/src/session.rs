@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -72,13 +72,34 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
     Ok(ctx)
 }
 
+/// The lake's schema as scans read it: top-level text columns as `Utf8View`, which the Parquet
+/// reader builds over the decompressed pages instead of copying every string into a new
+/// buffer (DataFusion's own choice when it infers a schema). Nested fields stay `Utf8`:
+/// DataFusion reads only top-level columns as views, and would copy nested ones again to
+/// convert them.
+pub fn scan_schema() -> SchemaRef {
+    let file_schema = schema::file_schema();
+    let fields: Vec<Field> = file_schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(
+        fields,
+        file_schema.metadata().clone(),
+    ))
+}
+
 async fn register_table(
     ctx: &SessionContext,
     table_dir: &Path,
     guard: Option<CompactionGuard>,
 ) -> Result<(), QueryError> {
     let in_s3 = guard.is_some();
-    let file_schema = schema::file_schema();
+    let file_schema = scan_schema();
     let partition_cols = vec![
         ("region".to_string(), DataType::Utf8),
         ("date".to_string(), DataType::Date32),
@@ -90,9 +111,9 @@ async fn register_table(
             .map(|f| f.as_ref().clone())
             .collect();
         for (n, t) in &partition_cols {
-            fields.push(datafusion::arrow::datatypes::Field::new(n, t.clone(), true));
+            fields.push(Field::new(n, t.clone(), true));
         }
-        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        let schema = Arc::new(Schema::new(fields));
         Arc::new(MemTable::try_new(schema, vec![vec![]])?)
     } else {
         let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))?;
