@@ -82,7 +82,7 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
 /// buffer (DataFusion's own choice when it infers a schema). Nested fields stay `Utf8`:
 /// DataFusion reads only top-level columns as views, and would copy nested ones again to
 /// convert them.
-pub fn scan_schema() -> SchemaRef {
+fn scan_schema() -> SchemaRef {
     let file_schema = schema::file_schema();
     let fields: Vec<Field> = file_schema
         .fields()
@@ -104,13 +104,13 @@ async fn register_table(
     guard: Option<CompactionGuard>,
 ) -> Result<(), QueryError> {
     let in_s3 = guard.is_some();
-    let file_schema = scan_schema();
+    let table_schema = scan_schema();
     let partition_cols = vec![
         ("region".to_string(), DataType::Utf8),
         ("date".to_string(), DataType::Date32),
     ];
     let table: Arc<dyn TableProvider> = if !in_s3 && !table_dir.is_dir() {
-        let mut fields: Vec<_> = file_schema
+        let mut fields: Vec<_> = table_schema
             .fields()
             .iter()
             .map(|f| f.as_ref().clone())
@@ -128,7 +128,7 @@ async fn register_table(
             .with_file_sort_order(vec![vec![col(SORT_COLUMN).sort(true, false)]]);
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
-            .with_schema(Arc::clone(&file_schema));
+            .with_schema(Arc::clone(&table_schema));
         let table = CloudTrailTable::new(ListingTable::try_new(config)?);
         Arc::new(match guard {
             Some(g) => table.with_compaction_guard(g),
@@ -146,4 +146,36 @@ async fn register_table(
     catalog.register_schema("public", Arc::clone(&schema) as Arc<dyn SchemaProvider>)?;
     catalog.register_schema("default", schema)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_read_top_level_text_as_views_and_keep_the_rest() {
+        let file = schema::file_schema();
+        let scan = scan_schema();
+        assert_eq!(scan.fields().len(), file.fields().len());
+        let mut views = 0;
+        for (s, f) in scan.fields().iter().zip(file.fields()) {
+            assert_eq!((s.name(), s.is_nullable()), (f.name(), f.is_nullable()));
+            match f.data_type() {
+                DataType::Utf8 => {
+                    assert_eq!(s.data_type(), &DataType::Utf8View, "{}", f.name());
+                    views += 1;
+                }
+                // Structs and lists keep their `Utf8` fields, which the reader cannot give as
+                // views.
+                other => assert_eq!(s.data_type(), other, "{}", f.name()),
+            }
+        }
+        assert!(views >= 10, "{views} text columns");
+        assert_eq!(
+            scan.field_with_name("requestparameters")
+                .unwrap()
+                .data_type(),
+            &DataType::Utf8View
+        );
+    }
 }
