@@ -38,22 +38,22 @@ impl ColumnBuilder {
     /// A builder with room for as many rows and bytes as `like` holds, so a batch about as
     /// large as the last one is built without growing (copying) its buffers.
     pub(crate) fn sized_like(kind: Kind, like: &ArrayRef) -> Self {
-        match (kind, like.data_type()) {
-            (Kind::Text | Kind::Json, _) => {
+        match kind {
+            Kind::Text | Kind::Json => {
                 let text = like.as_string::<i32>();
                 ColumnBuilder::Text(StringBuilder::with_capacity(
                     text.len(),
                     text.values().len(),
                 ))
             }
-            (Kind::Bool, _) => ColumnBuilder::Bool(BooleanBuilder::with_capacity(like.len())),
-            (Kind::Timestamp, _) => ColumnBuilder::Timestamp(
+            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(like.len())),
+            Kind::Timestamp => ColumnBuilder::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(like.len()).with_timezone("UTC"),
             ),
-            (Kind::Struct(fields), _) => {
+            Kind::Struct(fields) => {
                 ColumnBuilder::Struct(StructColumns::sized_like(fields, like.as_struct()))
             }
-            (Kind::StructList(fields), _) => {
+            Kind::StructList(fields) => {
                 let list = like.as_list::<i32>();
                 ColumnBuilder::List(ListColumns {
                     items: StructColumns::sized_like(fields, list.values().as_struct()),

@@ -159,32 +159,34 @@ fn select_each<'a, T: StringArrayType<'a>>(
     out.finish()
 }
 
+/// What a `(json text, JSONPath) -> text` function gives for the value at the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum JsonPathResult {
+    /// `json_extract_scalar`: a scalar's text; NULL for objects, arrays and null.
+    Scalar,
+    /// `json_extract`: the value as JSON text (compact, as Trino prints JSON).
+    Json,
+}
+
+fn json_text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<Value>(raw.get())
+        .ok()
+        .map(|v| Cow::Owned(v.to_string()))
+}
+
 /// A `(json text, JSONPath) -> text` function; JSON text read as views is read in place.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct JsonPathFn {
-    name: &'static str,
+    result: JsonPathResult,
     signature: Signature,
-    f: fn(&RawValue) -> Option<Cow<'_, str>>,
-}
-
-// Two of these are the same function when they have the same name: each name is made once.
-impl PartialEq for JsonPathFn {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for JsonPathFn {}
-
-impl std::hash::Hash for JsonPathFn {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
 }
 
 impl ScalarUDFImpl for JsonPathFn {
     fn name(&self) -> &str {
-        self.name
+        match self.result {
+            JsonPathResult::Scalar => "json_extract_scalar",
+            JsonPathResult::Json => "json_extract",
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -202,7 +204,7 @@ impl ScalarUDFImpl for JsonPathFn {
             }
             _ => plan_err!(
                 "{} takes two arguments: JSON text and a JSONPath",
-                self.name
+                self.name()
             ),
         }
     }
@@ -212,31 +214,29 @@ impl ScalarUDFImpl for JsonPathFn {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        json_path_eval(&args.args, self.f)
+        let f = match self.result {
+            JsonPathResult::Scalar => jsonpath::raw_scalar_text,
+            JsonPathResult::Json => json_text,
+        };
+        json_path_eval(&args.args, f)
     }
 }
 
-fn json_path_fn(name: &'static str, f: fn(&RawValue) -> Option<Cow<'_, str>>) -> ScalarUDF {
+fn json_path_fn(result: JsonPathResult) -> ScalarUDF {
     ScalarUDF::new_from_impl(JsonPathFn {
-        name,
+        result,
         signature: Signature::user_defined(Volatility::Immutable),
-        f,
     })
 }
 
 /// `json_extract_scalar(json, path)`: the scalar at a JSONPath as text.
 fn json_extract_scalar() -> ScalarUDF {
-    json_path_fn("json_extract_scalar", jsonpath::raw_scalar_text)
+    json_path_fn(JsonPathResult::Scalar)
 }
 
-/// `json_extract(json, path)`: the value at a JSONPath as JSON text (compact, as Trino prints
-/// JSON).
+/// `json_extract(json, path)`: the value at a JSONPath as JSON text.
 fn json_extract() -> ScalarUDF {
-    json_path_fn("json_extract", |raw| {
-        serde_json::from_str::<Value>(raw.get())
-            .ok()
-            .map(|v| Cow::Owned(v.to_string()))
-    })
+    json_path_fn(JsonPathResult::Json)
 }
 
 /// CloudTrail Lake's `element_at(map, key)` on a JSON object column, and `element_at(array,

@@ -38,11 +38,11 @@ fn config() -> SessionConfig {
     // Statistics of every file would be read at planning, before any pruning: 40–60 ms of each
     // query on a 1M-event lake (bench/query.sh), more in S3. Scans prune with them anyway.
     options.execution.collect_statistics = false;
-    // Twice as many scan partitions as cores: lake files differ in size, and with one file
-    // group per core the core with the smaller files sits idle at the end of each scan
-    // (bench/query.sh: root use and AccessDenied 10–20% faster on 2 cores).
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    options.execution.target_partitions = 2 * cores;
+    // Twice as many scan partitions as cores (DataFusion's default is one per core): lake files
+    // differ in size, and with one file group per core the core with the smaller files sits
+    // idle at the end of each scan (bench/query.sh: root use and AccessDenied 10–20% faster
+    // on 2 cores).
+    options.execution.target_partitions *= 2;
     // Planning errors then name the line and column they are about.
     options.sql_parser.collect_spans = true;
     config
@@ -151,6 +151,12 @@ async fn register_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scans_use_two_partitions_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(config().options().execution.target_partitions, 2 * cores);
+    }
 
     #[test]
     fn scans_read_top_level_text_as_views_and_keep_the_rest() {
