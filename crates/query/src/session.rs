@@ -23,6 +23,7 @@ use trawl_lake::schema::{self, SORT_COLUMN};
 use crate::QueryError;
 use crate::table::{CloudTrailTable, CompactionGuard};
 use crate::table_names::CloudTrailSchema;
+use crate::view_scan;
 
 /// Names the table answers to.
 pub const TABLE_ALIASES: [&str; 2] = ["cloudtrail", "cloudtrail_logs"];
@@ -32,9 +33,18 @@ fn config() -> SessionConfig {
     let mut config = SessionConfig::new().with_information_schema(true);
     let options = config.options_mut();
     options.execution.parquet.pushdown_filters = true;
-    options.execution.parquet.reorder_filters = true;
-    options.execution.parquet.enable_page_index = true;
+    // Filters run in the order the table gives them, likely selective first (see
+    // `filter_order`); DataFusion's reordering by column size would undo that.
+    options.execution.parquet.reorder_filters = false;
     options.execution.parquet.pruning = true;
+    // Lake files hold one page per column chunk (a row group is ~15k rows), so a page index
+    // prunes nothing that row-group statistics do not; reading and decoding it for all columns
+    // of every file cost 10–15% of each query in bench/query.sh.
+    options.execution.parquet.enable_page_index = false;
+    // A lake file's footer is about 16 KiB: read the last 64 KiB at once, not DataFusion's
+    // default 512 KiB, which copied about a third of each file for every query (20% of a
+    // `count(*)`, bench/query.sh).
+    options.execution.parquet.metadata_size_hint = Some(64 * 1024);
     // Statistics of every file would be read at planning, before any pruning: 40–60 ms of each
     // query on a 1M-event lake (bench/query.sh), more in S3. Scans prune with them anyway.
     options.execution.collect_statistics = false;
@@ -77,25 +87,11 @@ pub async fn open_session(lake: &Lake, s3: &S3Settings) -> Result<SessionContext
     Ok(ctx)
 }
 
-/// The lake's schema as scans read it: top-level text columns as `Utf8View`, which the Parquet
-/// reader builds over the decompressed pages instead of copying every string into a new
-/// buffer (DataFusion's own choice when it infers a schema). Nested fields stay `Utf8`:
-/// DataFusion reads only top-level columns as views, and would copy nested ones again to
-/// convert them.
+/// The lake's schema as scans read it: text fields, nested ones too, as `Utf8View`, which
+/// the Parquet reader builds over the decompressed pages instead of copying every string into
+/// a new buffer (see [`view_scan`]).
 fn scan_schema() -> SchemaRef {
-    let file_schema = schema::file_schema();
-    let fields: Vec<Field> = file_schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(
-        fields,
-        file_schema.metadata().clone(),
-    ))
+    Arc::new(view_scan::text_as_views(&schema::file_schema()))
 }
 
 async fn register_table(
@@ -122,7 +118,10 @@ async fn register_table(
         Arc::new(MemTable::try_new(schema, vec![vec![]])?)
     } else {
         let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        // The format takes the session's Parquet settings (`config`); its own defaults would
+        // ignore them.
+        let parquet = ctx.state().default_table_options().parquet;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
             .with_file_extension(".parquet")
             .with_table_partition_cols(partition_cols)
             .with_file_sort_order(vec![vec![col(SORT_COLUMN).sort(true, false)]]);
@@ -159,29 +158,40 @@ mod tests {
     }
 
     #[test]
-    fn scans_read_top_level_text_as_views_and_keep_the_rest() {
-        let file = schema::file_schema();
-        let scan = scan_schema();
-        assert_eq!(scan.fields().len(), file.fields().len());
-        let mut views = 0;
-        for (s, f) in scan.fields().iter().zip(file.fields()) {
-            assert_eq!((s.name(), s.is_nullable()), (f.name(), f.is_nullable()));
-            match f.data_type() {
-                DataType::Utf8 => {
-                    assert_eq!(s.data_type(), &DataType::Utf8View, "{}", f.name());
-                    views += 1;
+    fn scans_read_all_text_as_views_and_keep_the_rest() {
+        fn check(scan: &DataType, file: &DataType, path: &str, views: &mut usize) {
+            match (scan, file) {
+                (DataType::Utf8View, DataType::Utf8) => *views += 1,
+                (DataType::Struct(s), DataType::Struct(f)) => {
+                    assert_eq!(s.len(), f.len(), "{path}");
+                    for (s, f) in s.iter().zip(f) {
+                        assert_eq!(s.name(), f.name(), "{path}");
+                        assert_eq!(s.is_nullable(), f.is_nullable(), "{path}");
+                        let path = format!("{path}.{}", f.name());
+                        check(s.data_type(), f.data_type(), &path, views);
+                    }
                 }
-                // Structs and lists keep their `Utf8` fields, which the reader cannot give as
-                // views.
-                other => assert_eq!(s.data_type(), other, "{}", f.name()),
+                (DataType::List(s), DataType::List(f)) => {
+                    check(s.data_type(), f.data_type(), path, views)
+                }
+                (s, f) => assert_eq!(s, f, "{path}"),
             }
         }
-        assert!(views >= 10, "{views} text columns");
-        assert_eq!(
-            scan.field_with_name("requestparameters")
-                .unwrap()
-                .data_type(),
-            &DataType::Utf8View
+        let file = schema::file_schema();
+        let scan = scan_schema();
+        let mut views = 0;
+        check(
+            &DataType::Struct(scan.fields().clone()),
+            &DataType::Struct(file.fields().clone()),
+            "",
+            &mut views,
         );
+        assert!(views >= 30, "{views} text fields");
+        let useridentity = scan.field_with_name("useridentity").unwrap();
+        let DataType::Struct(fields) = useridentity.data_type() else {
+            panic!("useridentity is a struct")
+        };
+        let arn = fields.iter().find(|f| f.name() == "arn").unwrap();
+        assert_eq!(arn.data_type(), &DataType::Utf8View);
     }
 }

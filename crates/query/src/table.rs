@@ -22,6 +22,8 @@ use trawl_lake::remote::publish::{self, CompactionState};
 use trawl_lake::remote::view::Hidden;
 use trawl_lake::schema::SORT_COLUMN;
 
+use crate::view_scan;
+
 /// The lake's table with `eventtime` → `date` partition pruning.
 #[derive(Debug)]
 pub struct CloudTrailTable {
@@ -125,14 +127,15 @@ impl TableProvider for CloudTrailTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut all = filters.to_vec();
         all.extend(filters.iter().flat_map(date_filters));
-        match &self.compactions {
-            None => self.inner.scan(state, projection, &all, limit).await,
+        let plan = match &self.compactions {
+            None => self.inner.scan(state, projection, &all, limit).await?,
             Some(guard) => {
                 guard
                     .consistent(|| self.inner.scan(state, projection, &all, limit))
-                    .await
+                    .await?
             }
-        }
+        };
+        view_scan::read_text_as_views(plan)
     }
 
     fn supports_filters_pushdown(

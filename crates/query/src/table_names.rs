@@ -64,9 +64,11 @@ impl SchemaProvider for CloudTrailSchema {
     }
 }
 
+// ASCII classes (`-u`): SQL keywords and ids are ASCII, and Unicode word boundaries made this
+// pattern cost about 2% of every query's CPU to compile.
 static EVENT_DATA_STORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(FROM|JOIN)(\s+)([0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12})\b",
+        r"(?i-u)\b(FROM|JOIN)(\s+)([0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12})\b",
     )
     .expect("valid pattern")
 });

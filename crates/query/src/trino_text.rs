@@ -34,6 +34,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::filter_order::SelectiveFiltersFirst;
 use crate::trino::{either, types_for};
 
 /// DataFusion's string functions that refuse a timestamp and that Athena queries put
@@ -85,6 +86,8 @@ pub fn session_context(config: SessionConfig) -> Result<SessionContext> {
         // Before the defaults: the first planner that answers wins.
         .with_expr_planners(vec![Arc::new(TimeAsTextPlanner::new())])
         .with_default_features()
+        // After the defaults, once filters are pushed into scans.
+        .with_physical_optimizer_rule(Arc::new(SelectiveFiltersFirst))
         .build();
     state.register_function_rewrite(Arc::new(TimeAsTextRewrite))?;
     Ok(SessionContext::new_with_state(state))
