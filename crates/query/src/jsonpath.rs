@@ -286,5 +286,28 @@ mod tests {
             "not JSON"
         );
         assert!(select_raw("{\"a\": 1} x", &parse("$.a").unwrap()).is_none());
+        // What serde_json builds is the reference: the last of repeated keys wins even when
+        // the path goes on inside it, and text that is not JSON selects nothing.
+        for (doc, path) in [
+            (r#"{"k": {"x": 1}, "k": {"y": 2}}"#, "$.k.x"),
+            (r#"{"k": {"x": 1}, "k": {"x": 2}}"#, "$.k.x"),
+            (" {\"a\": [1, 2]}\n", "$.a[1]"),
+            ("{\"a\": \"x\ty\"}", "$.a"),
+            (r#"{"a": "\ud800"}"#, "$.a"),
+            (r#"{"a": 1, "b": 01}"#, "$.a"),
+            (r#"{"a": 1,}"#, "$.a"),
+            (r#"{"a": 1e400}"#, "$.a"),
+            (r#"{"a": 123456789012345678901234567890}"#, "$.a"),
+        ] {
+            let steps = parse(path).unwrap();
+            let built = serde_json::from_str::<Value>(doc).ok();
+            let want = built.as_ref().and_then(|b| select(b, &steps));
+            let raw = select_raw(doc, &steps);
+            assert_eq!(
+                raw.and_then(raw_scalar_text).map(String::from),
+                want.and_then(scalar_text),
+                "{doc}"
+            );
+        }
     }
 }

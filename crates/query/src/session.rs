@@ -37,9 +37,10 @@ fn config() -> SessionConfig {
     // `filter_order`); DataFusion's reordering by column size would undo that.
     options.execution.parquet.reorder_filters = false;
     options.execution.parquet.pruning = true;
-    // Lake files hold one page per column chunk (a row group is ~15k rows), so a page index
-    // prunes nothing that row-group statistics do not; reading and decoding it for all columns
-    // of every file cost 10–15% of each query in bench/query.sh.
+    // Lake pages are Parquet's default 1 MiB, so most column chunks are a single page, and the
+    // columns that have more (free-form JSON text) have min/max values that prune nothing: a
+    // page index adds nothing to row-group statistics here. Reading and decoding it for every
+    // column of every file cost 10–15% of each query in bench/query.sh.
     options.execution.parquet.enable_page_index = false;
     // A lake file's footer is about 16 KiB: read the last 64 KiB at once, not DataFusion's
     // default 512 KiB, which copied about a third of each file for every query (20% of a
