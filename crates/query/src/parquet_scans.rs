@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::config::TableParquetOptions;
 use datafusion::datasource::physical_plan::{FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
@@ -30,4 +31,20 @@ pub fn map_parquet_sources(
         Ok(Transformed::yes(DataSourceExec::from_data_source(config)))
     })
     .map(|t| t.data)
+}
+
+/// `plan` with its Parquet scans using `options`: the session's settings when the query is
+/// planned, so a `SET datafusion.execution.parquet.…` at the prompt reaches the table (its
+/// format holds the settings of when the session opened).
+pub fn with_parquet_options(
+    plan: Arc<dyn ExecutionPlan>,
+    options: &TableParquetOptions,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    map_parquet_sources(plan, |source| {
+        let source = source.clone().with_table_parquet_options(options.clone());
+        Some(match options.global.metadata_size_hint {
+            Some(hint) => source.with_metadata_size_hint(hint),
+            None => source,
+        })
+    })
 }

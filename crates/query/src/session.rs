@@ -120,7 +120,7 @@ async fn register_table(
     } else {
         let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))?;
         // The format takes the session's Parquet settings (`config`); its own defaults would
-        // ignore them.
+        // ignore them. Each scan takes them again as they are then (`CloudTrailTable::scan`).
         let parquet = ctx.state().default_table_options().parquet;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
             .with_file_extension(".parquet")

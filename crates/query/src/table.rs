@@ -22,7 +22,7 @@ use trawl_lake::remote::publish::{self, CompactionState};
 use trawl_lake::remote::view::Hidden;
 use trawl_lake::schema::SORT_COLUMN;
 
-use crate::view_scan;
+use crate::{parquet_scans, view_scan};
 
 /// The lake's table with `eventtime` → `date` partition pruning.
 #[derive(Debug)]
@@ -135,6 +135,8 @@ impl TableProvider for CloudTrailTable {
                     .await?
             }
         };
+        let plan =
+            parquet_scans::with_parquet_options(plan, &state.default_table_options().parquet)?;
         view_scan::read_text_as_views(plan)
     }
 

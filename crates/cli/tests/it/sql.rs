@@ -100,6 +100,29 @@ fn formats_errors_and_athena_queries() {
 }
 
 #[test]
+fn parquet_settings_set_at_the_prompt_reach_the_table() {
+    let (_dir, lake) = real_lake();
+    // Pages the scan's page index looked at: none while the index is off (trawl's default).
+    let pages_indexed = |setting: &str| {
+        let set = format!("SET datafusion.execution.parquet.enable_page_index = {setting}");
+        let explain =
+            "EXPLAIN ANALYZE SELECT count(*) FROM cloudtrail WHERE eventname = 'ConsoleLogin'";
+        let run = trawl(
+            &lake,
+            &["sql", "--format", "csv", "-c", &set, "-c", explain],
+        );
+        run.assert_code(0);
+        let metric = run.stdout.split("page_index_pages_pruned=").nth(1);
+        let total = metric.and_then(|m| m.split_whitespace().next());
+        total
+            .unwrap_or_else(|| panic!("{}", run.stdout))
+            .to_string()
+    };
+    assert_eq!(pages_indexed("false"), "0");
+    assert_ne!(pages_indexed("true"), "0");
+}
+
+#[test]
 fn a_time_window_reads_only_its_days() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
