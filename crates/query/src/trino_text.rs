@@ -79,7 +79,8 @@ pub(crate) fn register(ctx: &SessionContext) {
 /// A session as `SessionContext::new_with_config(config)` makes it, in which string
 /// functions take a timestamp: [`TimeAsTextPlanner`] plans `SUBSTR`, `SUBSTRING` and
 /// `POSITION` before DataFusion's own planner does, and [`TimeAsTextRewrite`] handles `LIKE`.
-/// The functions themselves are registered by [`crate::functions::register`].
+/// The functions themselves are registered by [`crate::functions::register`]. Its Parquet scans
+/// run their likely selective filters first ([`SelectiveFiltersFirst`]).
 pub fn session_context(config: SessionConfig) -> Result<SessionContext> {
     let mut state = SessionStateBuilder::new()
         .with_config(config)
