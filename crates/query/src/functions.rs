@@ -109,7 +109,7 @@ fn json_path_eval(
     let docs = args[0].to_array(n)?;
     let paths = match &args[1] {
         ColumnarValue::Scalar(p) => Paths::One(p.try_as_str().flatten().and_then(jsonpath::parse)),
-        ColumnarValue::Array(a) => Paths::PerRow(cast(a, &DataType::Utf8)?),
+        ColumnarValue::Array(a) => Paths::PerRow(cast(a, &DataType::Utf8)?.as_string().clone()),
     };
     let out = match docs.data_type() {
         DataType::Utf8View => select_each(docs.as_string_view(), &paths, f),
@@ -122,7 +122,7 @@ fn json_path_eval(
 /// The JSONPath argument: one literal, parsed once, or a path per row.
 enum Paths {
     One(Option<Vec<jsonpath::Step>>),
-    PerRow(ArrayRef),
+    PerRow(StringArray),
 }
 
 fn select_each<'a, T: StringArrayType<'a>>(
@@ -136,7 +136,6 @@ fn select_each<'a, T: StringArrayType<'a>>(
         let steps = match paths {
             Paths::One(steps) => steps.as_ref(),
             Paths::PerRow(p) => {
-                let p = p.as_string::<i32>();
                 if p.is_null(i) {
                     None
                 } else {
