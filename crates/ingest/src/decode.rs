@@ -7,16 +7,18 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
-use serde_json::value::RawValue;
-use trawl_lake::json_text::{Entries, minify, object_entries, push_string};
+use trawl_lake::json_text::{minify, push_string};
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
 use trawl_lake::{PartitionKey, eventtime};
 
 use crate::columns::{ColumnBuilder, ListColumns};
 use crate::dedup::DedupSet;
+use crate::json_scan::SyntaxError;
+use crate::tape::{ROOT, Slot, Tape};
 
 /// Why a record cannot be stored; it is quarantined instead.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +28,7 @@ pub enum RecordError {
     NotUtf8(#[from] std::str::Utf8Error),
     /// The text is not a JSON object.
     #[error("not a JSON object: {0}")]
-    NotAnObject(#[from] serde_json::Error),
+    NotAnObject(#[from] SyntaxError),
     /// The record has no `eventTime`.
     #[error("no eventTime")]
     NoEventTime,
@@ -102,6 +104,8 @@ pub struct Decoder {
     last_partition: Option<(String, i32, usize)>,
     rows: usize,
     dedup: Arc<DedupSet>,
+    /// The record being decoded, read once.
+    tape: Tape,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -130,6 +134,7 @@ impl Decoder {
             last_partition: None,
             rows: 0,
             dedup,
+            tape: Tape::default(),
         }
     }
 
@@ -147,17 +152,21 @@ impl Decoder {
     /// outside strings, so it needs no minifying to be compared with other deliveries.
     pub fn append_scanned(&mut self, bytes: &[u8], compact: bool) -> Result<Outcome, RecordError> {
         let text = std::str::from_utf8(bytes)?;
-        let entries = object_entries(text)?;
-        let (slots, patch) = match_fields(RECORD, &entries);
-        let time_raw = slots[EVENT_TIME].ok_or(RecordError::NoEventTime)?;
-        let micros = string_value(time_raw.get())
+        self.tape.read(text, RECORD)?;
+        let slots = self.tape.slots(ROOT, RECORD);
+        let time = slots[EVENT_TIME];
+        if !time.is_present() {
+            return Err(RecordError::NoEventTime);
+        }
+        let time_raw = &text[time.range()];
+        let micros = string_value(time_raw)
             .and_then(|s| eventtime::parse(&s))
-            .ok_or_else(|| RecordError::BadEventTime(time_raw.get().to_string()))?;
+            .ok_or_else(|| RecordError::BadEventTime(time_raw.to_string()))?;
 
         // Only a record with an eventID can be recognised as a second delivery. White space
         // does not make a record different: compare the compact text.
-        let has_id = slots[EVENT_ID].is_some_and(|id| id.get().starts_with('"'));
-        if has_id {
+        let id = slots[EVENT_ID];
+        if id.is_present() && text.as_bytes()[id.range().start] == b'"' {
             let compact_text = if compact {
                 Cow::Borrowed(text)
             } else {
@@ -168,7 +177,11 @@ impl Decoder {
             }
         }
 
-        let region = slots[AWS_REGION].and_then(|r| string_value(r.get()));
+        let region_slot = slots[AWS_REGION];
+        let region = region_slot
+            .is_present()
+            .then(|| string_value(&text[region_slot.range()]))
+            .flatten();
         let region = region.as_deref().unwrap_or_default();
         let day = eventtime::epoch_day(micros);
         let part = match &self.last_partition {
@@ -186,7 +199,12 @@ impl Decoder {
         };
 
         let rows = &mut self.parts[part].1;
-        let patch = append_matched(RECORD, &mut rows.columns, slots, patch);
+        let record = Record {
+            text,
+            tape: &self.tape,
+            compact,
+        };
+        let patch = record.append_object(RECORD, &mut rows.columns, ROOT);
         rows.unmapped.append_option(patch);
         rows.len += 1;
         self.rows += 1;
@@ -226,6 +244,14 @@ impl Decoder {
 struct Patch(String);
 
 impl Patch {
+    /// Adds a member whose key is given as a JSON string literal.
+    fn add_literal(&mut self, key_literal: &str, json: &str) {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        self.0.push_str(key_literal);
+        self.0.push(':');
+        self.0.push_str(json);
+    }
+
     fn add(&mut self, key: &str, json: &str) {
         self.0.push(if self.0.is_empty() { '{' } else { ',' });
         push_string(key, &mut self.0);
@@ -242,172 +268,171 @@ impl Patch {
     }
 }
 
-/// The most fields an object of the schema has.
-const MAX_FIELDS: usize = 48;
+/// One record read onto a tape, and how to copy it into columns.
+struct Record<'a> {
+    text: &'a str,
+    tape: &'a Tape,
+    /// The text holds no white space outside strings, so values need no minifying.
+    compact: bool,
+}
 
-/// The value of each field of `fields`, by position.
-type Slots<'a> = [Option<&'a RawValue>; MAX_FIELDS];
-
-/// Matches the members of one object to `fields`: the value of each field (the last one, if a
-/// key repeats), and the members no field holds.
-fn match_fields<'a>(fields: &'static [FieldDef], entries: &'a Entries<'a>) -> (Slots<'a>, Patch) {
-    debug_assert!(fields.len() <= MAX_FIELDS);
-    let mut slots: Slots<'a> = [None; MAX_FIELDS];
-    let mut patch = Patch::default();
-    // CloudTrail writes keys in the schema's order, leaving out absent ones: search onwards
-    // from the field after the last one matched, then the fields before it.
-    let mut next = 0;
-    for (key, value) in entries {
-        let is_key = |d: &FieldDef| d.key == key.0;
-        let found = fields[next..]
-            .iter()
-            .position(is_key)
-            .map(|i| next + i)
-            .or_else(|| fields[..next].iter().position(is_key));
-        match found {
-            Some(i) => {
-                slots[i] = Some(value);
-                next = i + 1;
-            }
-            None => patch.add(&key.0, &minify(value.get())),
+impl Record<'_> {
+    /// The JSON text of `range`, without insignificant white space.
+    fn json(&self, range: Range<usize>) -> Cow<'_, str> {
+        let raw = &self.text[range];
+        if self.compact {
+            Cow::Borrowed(raw)
+        } else {
+            minify(raw)
         }
     }
-    (slots, patch)
-}
 
-/// Appends the members of one object to `columns` (one per field of `fields`) and returns what
-/// they could not hold.
-fn append_object(
-    fields: &'static [FieldDef],
-    columns: &mut [ColumnBuilder],
-    entries: &Entries<'_>,
-) -> Option<String> {
-    let (slots, patch) = match_fields(fields, entries);
-    append_matched(fields, columns, slots, patch)
-}
-
-/// Appends matched values to `columns`; returns `patch` with what they could not hold added.
-fn append_matched(
-    fields: &'static [FieldDef],
-    columns: &mut [ColumnBuilder],
-    slots: Slots<'_>,
-    mut patch: Patch,
-) -> Option<String> {
-    for ((def, column), slot) in fields.iter().zip(columns.iter_mut()).zip(slots) {
-        match slot {
-            None => column.append_null(),
-            Some(raw) => append_value(def, column, raw.get(), &mut patch),
+    /// Appends the object at `level` to `columns` (one per field of `fields`) and returns what
+    /// they could not hold.
+    fn append_object(
+        &self,
+        fields: &'static [FieldDef],
+        columns: &mut [ColumnBuilder],
+        level: u32,
+    ) -> Option<String> {
+        let mut patch = Patch::default();
+        for member in self.tape.unknown(level) {
+            patch.add_literal(
+                &self.text[member.key.clone()],
+                &self.json(member.value.clone()),
+            );
         }
-    }
-    patch.finish()
-}
-
-fn append_value(def: &FieldDef, column: &mut ColumnBuilder, raw: &str, patch: &mut Patch) {
-    let first = raw.as_bytes()[0];
-    if first == b'n' {
-        column.append_null();
-        patch.add(def.key, "null");
-        return;
-    }
-    match (def.kind, column) {
-        (Kind::Json, ColumnBuilder::Text(b)) => b.append_value(minify(raw)),
-        (Kind::Text, ColumnBuilder::Text(b)) => match string_value(raw) {
-            Some(s) if first == b'"' => b.append_value(s),
-            // A lone surrogate escape has no UTF-8 form: keep the text only in `unmapped`.
-            _ if first == b'"' => {
-                b.append_null();
-                patch.add(def.key, raw);
+        let slots = self.tape.slots(level, fields);
+        for ((def, column), slot) in fields.iter().zip(columns.iter_mut()).zip(slots) {
+            if slot.is_present() {
+                self.append_value(def, column, slot, &mut patch);
+            } else {
+                column.append_null();
             }
-            _ => {
-                let text = minify(raw);
+        }
+        patch.finish()
+    }
+
+    fn append_value(
+        &self,
+        def: &FieldDef,
+        column: &mut ColumnBuilder,
+        slot: &Slot,
+        patch: &mut Patch,
+    ) {
+        let raw = &self.text[slot.range()];
+        let first = raw.as_bytes()[0];
+        if first == b'n' {
+            column.append_null();
+            patch.add(def.key, "null");
+            return;
+        }
+        match (def.kind, column) {
+            (Kind::Json, ColumnBuilder::Text(b)) => b.append_value(self.json(slot.range())),
+            (Kind::Text, ColumnBuilder::Text(b)) if first == b'"' => {
+                if !slot.escaped {
+                    b.append_value(&raw[1..raw.len() - 1]);
+                } else if let Ok(s) = serde_json::from_str::<String>(raw) {
+                    b.append_value(s);
+                } else {
+                    // A lone surrogate escape has no UTF-8 form: keep the text only in
+                    // `unmapped`.
+                    b.append_null();
+                    patch.add(def.key, raw);
+                }
+            }
+            (Kind::Text, ColumnBuilder::Text(b)) => {
+                let text = self.json(slot.range());
                 b.append_value(&text);
                 patch.add(def.key, &text);
             }
-        },
-        (Kind::Bool, ColumnBuilder::Bool(b)) => match raw {
-            "true" => b.append_value(true),
-            "false" => b.append_value(false),
-            _ => {
-                let text = string_value(raw).map(|s| s.trim().to_ascii_lowercase());
-                match text.as_deref() {
-                    Some("true") => b.append_value(true),
-                    Some("false") => b.append_value(false),
-                    _ => b.append_null(),
+            (Kind::Bool, ColumnBuilder::Bool(b)) => match raw {
+                "true" => b.append_value(true),
+                "false" => b.append_value(false),
+                _ => {
+                    let text = string_value(raw).map(|s| s.trim().to_ascii_lowercase());
+                    match text.as_deref() {
+                        Some("true") => b.append_value(true),
+                        Some("false") => b.append_value(false),
+                        _ => b.append_null(),
+                    }
+                    patch.add(def.key, &self.json(slot.range()));
                 }
-                patch.add(def.key, &minify(raw));
-            }
-        },
-        (Kind::Timestamp, ColumnBuilder::Timestamp(b)) => {
-            match string_value(raw).as_deref().and_then(eventtime::parse) {
-                Some(micros) => {
-                    b.append_value(micros);
-                    if !eventtime::is_canonical_whole_second(&raw[1..raw.len() - 1]) {
-                        patch.add(def.key, raw);
+            },
+            (Kind::Timestamp, ColumnBuilder::Timestamp(b)) => {
+                match string_value(raw).as_deref().and_then(eventtime::parse) {
+                    Some(micros) => {
+                        b.append_value(micros);
+                        if !eventtime::is_canonical_whole_second(&raw[1..raw.len() - 1]) {
+                            patch.add(def.key, raw);
+                        }
+                    }
+                    None => {
+                        b.append_null();
+                        patch.add(def.key, &self.json(slot.range()));
                     }
                 }
-                None => {
-                    b.append_null();
-                    patch.add(def.key, &minify(raw));
-                }
             }
-        }
-        (Kind::Struct(fields), ColumnBuilder::Struct(s)) => {
-            match (first == b'{').then(|| object_entries(raw).ok()).flatten() {
-                Some(entries) => {
-                    s.append_present();
-                    if let Some(nested) = append_object(fields, &mut s.children, &entries) {
-                        patch.add(def.key, &nested);
+            (Kind::Struct(fields), ColumnBuilder::Struct(s)) => {
+                match self.tape.object_level(slot) {
+                    Some(level) => {
+                        s.append_present();
+                        if let Some(nested) = self.append_object(fields, &mut s.children, level) {
+                            patch.add(def.key, &nested);
+                        }
+                    }
+                    None => {
+                        s.append_null();
+                        patch.add(def.key, &self.json(slot.range()));
                     }
                 }
-                None => {
-                    s.append_null();
-                    patch.add(def.key, &minify(raw));
-                }
             }
-        }
-        (Kind::StructList(fields), ColumnBuilder::List(list)) => {
-            append_list(fields, list, raw, def.key, patch)
-        }
-        (_, column) => {
-            column.append_null();
-            patch.add(def.key, &minify(raw));
+            (Kind::StructList(fields), ColumnBuilder::List(list)) => {
+                self.append_list(def.key, fields, list, slot, patch)
+            }
+            (_, column) => {
+                column.append_null();
+                patch.add(def.key, &self.json(slot.range()));
+            }
         }
     }
-}
 
-fn append_list(
-    fields: &'static [FieldDef],
-    list: &mut ListColumns,
-    raw: &str,
-    key: &str,
-    patch: &mut Patch,
-) {
-    let items = match serde_json::from_str::<Vec<&RawValue>>(raw) {
-        Ok(items) => items,
-        Err(_) => {
+    fn append_list(
+        &self,
+        key: &str,
+        fields: &'static [FieldDef],
+        list: &mut ListColumns,
+        slot: &Slot,
+        patch: &mut Patch,
+    ) {
+        let Some(items) = self.tape.items(slot) else {
             // Not an array: nothing typed to show, all of it in `unmapped`.
             list.append_null();
-            patch.add(key, &minify(raw));
+            patch.add(key, &self.json(slot.range()));
             return;
-        }
-    };
-    let mut exact = true;
-    for item in &items {
-        match object_entries(item.get()) {
-            Ok(entries) => {
-                list.items.append_present();
-                exact &= append_object(fields, &mut list.items.children, &entries).is_none();
+        };
+        let mut exact = true;
+        let mut count = 0;
+        for item in items {
+            count += 1;
+            match item {
+                Some(level) => {
+                    list.items.append_present();
+                    exact &= self
+                        .append_object(fields, &mut list.items.children, level)
+                        .is_none();
+                }
+                None => {
+                    list.items.append_null();
+                    exact = false;
+                }
             }
-            Err(_) => {
-                list.items.append_null();
-                exact = false;
-            }
         }
-    }
-    list.close_list(items.len());
-    if !exact {
-        // The typed list shows what fits; the whole original array restores the record.
-        patch.add(key, &minify(raw));
+        list.close_list(count);
+        if !exact {
+            // The typed list shows what fits; the whole original array restores the record.
+            patch.add(key, &self.json(slot.range()));
+        }
     }
 }
 
@@ -457,6 +482,11 @@ mod tests {
             r#"{"eventTime":"2024-01-02T03:04:05Z","resources":[],"eventVersion":1.08,"errorCode":{"nested":true}}"#,
             r#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"\ud800 lone","dup":1,"dup":2,"big":123456789012345678901234567890}"#,
             r#"{"eventTime":"2024-01-02T03:04:05Z","resources":{"ARN":"not a list"},"addendum":null}"#,
+            // Read in one pass: a repeated object key (the last one counts, as in serde_json),
+            // an escaped known key, white space everywhere, unknown keys at every depth.
+            r#"{"userIdentity":{"type":"A","x":1},"eventTime":"2024-01-02T03:04:05Z","userIdentity":{"arn":"B"}}"#,
+            r#"{"event\u004eame":"Esc","eventTime":"2024-01-02T03:04:05Z","\u00e9":"\u00e9"}"#,
+            "{ \"eventTime\" : \"2024-01-02T03:04:05Z\" ,\n \"requestParameters\" : { \"a\" : [ 1 , { } ] } ,\t\"resources\" : [ { \"ARN\" : \"a\" , \"k\" : [ ] } , 7 ] , \"u\" : { \"v\" : null } }",
         ];
         let out = round_trip(&records);
         for (a, b) in records.iter().zip(&out) {

@@ -146,16 +146,21 @@ impl PartitionWriter {
         Ok(())
     }
 
-    /// Takes rows of one partition, writing files when the budget is exceeded.
-    pub fn push(&mut self, decoded: DecodedBatch) -> Result<(), IngestError> {
-        self.hold(decoded.partition, decoded.batch);
-        while self.held_bytes + self.in_flight_bytes() > self.budget_bytes
-            && !self.in_flight.is_empty()
-            && self.held_bytes <= self.budget_bytes
-        {
+    /// Collects the files whose writing threads are done, without waiting.
+    fn reap_finished(&mut self) -> Result<(), IngestError> {
+        while self.in_flight.front().is_some_and(|(h, _)| h.is_finished()) {
             self.join_oldest()?;
         }
-        while self.held_bytes > self.budget_bytes {
+        Ok(())
+    }
+
+    /// Takes rows of one partition, writing files when half the budget is held. The other
+    /// half is for files being sorted and encoded, so decoding goes on while they are written;
+    /// only when both halves are full does it wait.
+    pub fn push(&mut self, decoded: DecodedBatch) -> Result<(), IngestError> {
+        self.hold(decoded.partition, decoded.batch);
+        self.reap_finished()?;
+        while self.held_bytes > self.budget_bytes / 2 {
             let largest = self
                 .pending
                 .iter()
@@ -163,6 +168,11 @@ impl PartitionWriter {
                 .map(|(k, _)| k.clone())
                 .expect("bytes are held");
             self.flush(&largest)?;
+        }
+        while self.held_bytes + self.in_flight_bytes() > self.budget_bytes
+            && !self.in_flight.is_empty()
+        {
+            self.join_oldest()?;
         }
         Ok(())
     }
