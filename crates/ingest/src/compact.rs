@@ -133,7 +133,7 @@ pub(crate) fn write_merged(
     let before: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let unique = drop_duplicates(&batches)?;
     drop(batches);
-    let merged = sort_by_event_time(&unique)?;
+    let merged = sort_by_event_time(unique)?;
     let dropped = (before - merged.num_rows()) as u64;
     std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
     let name = format!("{id}.parquet");

@@ -106,6 +106,8 @@ pub struct Decoder {
     dedup: Arc<DedupSet>,
     /// The record being decoded, read once.
     tape: Tape,
+    /// The record's `unmapped` value, built in a buffer kept from record to record.
+    unmapped: String,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -135,6 +137,7 @@ impl Decoder {
             rows: 0,
             dedup,
             tape: Tape::default(),
+            unmapped: String::new(),
         }
     }
 
@@ -204,8 +207,14 @@ impl Decoder {
             tape: &self.tape,
             compact,
         };
-        let patch = record.append_object(RECORD, &mut rows.columns, ROOT);
-        rows.unmapped.append_option(patch);
+        let unmapped = &mut self.unmapped;
+        unmapped.clear();
+        record.append_object(RECORD, &mut rows.columns, ROOT, unmapped);
+        if unmapped.is_empty() {
+            rows.unmapped.append_null();
+        } else {
+            rows.unmapped.append_value(&*unmapped);
+        }
         rows.len += 1;
         self.rows += 1;
         Ok(Outcome::Stored)
@@ -239,11 +248,10 @@ impl Decoder {
     }
 }
 
-/// Collects one level of the `unmapped` object.
-#[derive(Default)]
-struct Patch(String);
+/// Collects one level of the `unmapped` object, as JSON text (empty while it has no members).
+struct Patch<'b>(&'b mut String);
 
-impl Patch {
+impl Patch<'_> {
     /// Adds a member whose key is given as a JSON string literal.
     fn add_literal(&mut self, key_literal: &str, json: &str) {
         self.0.push(if self.0.is_empty() { '{' } else { ',' });
@@ -254,17 +262,15 @@ impl Patch {
 
     fn add(&mut self, key: &str, json: &str) {
         self.0.push(if self.0.is_empty() { '{' } else { ',' });
-        push_string(key, &mut self.0);
+        push_string(key, self.0);
         self.0.push(':');
         self.0.push_str(json);
     }
 
-    fn finish(mut self) -> Option<String> {
-        if self.0.is_empty() {
-            return None;
+    fn finish(self) {
+        if !self.0.is_empty() {
+            self.0.push('}');
         }
-        self.0.push('}');
-        Some(self.0)
     }
 }
 
@@ -287,15 +293,16 @@ impl Record<'_> {
         }
     }
 
-    /// Appends the object at `level` to `columns` (one per field of `fields`) and returns what
-    /// they could not hold.
+    /// Appends the object at `level` to `columns` (one per field of `fields`) and writes what
+    /// they could not hold to `unmapped` (empty) as a JSON object, if anything.
     fn append_object(
         &self,
         fields: &'static [FieldDef],
         columns: &mut [ColumnBuilder],
         level: u32,
-    ) -> Option<String> {
-        let mut patch = Patch::default();
+        unmapped: &mut String,
+    ) {
+        let mut patch = Patch(unmapped);
         for member in self.tape.unknown(level) {
             patch.add_literal(
                 &self.text[member.key.clone()],
@@ -377,7 +384,9 @@ impl Record<'_> {
                 match self.tape.object_level(slot) {
                     Some(level) => {
                         s.append_present();
-                        if let Some(nested) = self.append_object(fields, &mut s.children, level) {
+                        let mut nested = String::new();
+                        self.append_object(fields, &mut s.children, level, &mut nested);
+                        if !nested.is_empty() {
                             patch.add(def.key, &nested);
                         }
                     }
@@ -418,9 +427,9 @@ impl Record<'_> {
             match item {
                 Some(level) => {
                     list.items.append_present();
-                    exact &= self
-                        .append_object(fields, &mut list.items.children, level)
-                        .is_none();
+                    let mut nested = String::new();
+                    self.append_object(fields, &mut list.items.children, level, &mut nested);
+                    exact &= nested.is_empty();
                 }
                 None => {
                     list.items.append_null();

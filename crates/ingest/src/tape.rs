@@ -59,6 +59,8 @@ pub(crate) struct Tape {
     /// object.
     items: Vec<u32>,
     stack: Vec<u8>,
+    /// A key index for each object shape met so far.
+    indexes: Vec<(&'static [FieldDef], KeyIndex)>,
 }
 
 /// The root level: the record itself.
@@ -133,23 +135,15 @@ impl Tape {
         if sc.empty_container(b'}') {
             return Ok(level);
         }
-        // CloudTrail writes keys in the schema's order, leaving out absent ones: search onwards
-        // from the field after the last one matched, then the fields before it.
-        let mut next = 0;
+        let index = self.key_index(fields);
         loop {
             let (literal, escaped) = sc.key()?;
             let key = key_text(&text[literal.clone()], escaped)
                 .ok_or_else(|| sc.error("key is not valid Unicode"))?;
-            let is_key = |d: &FieldDef| d.key == key.as_ref();
-            let found = fields[next..]
-                .iter()
-                .position(is_key)
-                .map(|i| next + i)
-                .or_else(|| fields[..next].iter().position(is_key));
+            let found = self.indexes[index].1.find(fields, &key);
             let start = sc.pos;
             match found {
                 Some(i) => {
-                    next = i + 1;
                     let mut slot = self.value(text, fields[i].kind, sc)?;
                     slot.start = start as u32;
                     slot.end = sc.pos as u32;
@@ -166,6 +160,21 @@ impl Tape {
             }
             if !sc.next_or_close(b'}')? {
                 return Ok(level);
+            }
+        }
+    }
+
+    /// The position in `indexes` of the key index of `fields`, made on first use.
+    fn key_index(&mut self, fields: &'static [FieldDef]) -> usize {
+        match self
+            .indexes
+            .iter()
+            .position(|(f, _)| std::ptr::eq(*f, fields))
+        {
+            Some(i) => i,
+            None => {
+                self.indexes.push((fields, KeyIndex::new(fields)));
+                self.indexes.len() - 1
             }
         }
     }
@@ -210,6 +219,54 @@ impl Tape {
     }
 }
 
+const INDEX_SLOTS: usize = 128;
+const NO_FIELD: u8 = u8::MAX;
+
+/// Finds a key among an object's fields with a probe or two, whatever order the keys come in
+/// (CloudTrail writes them in the schema's order, other tools alphabetically).
+#[derive(Debug)]
+struct KeyIndex([u8; INDEX_SLOTS]);
+
+impl KeyIndex {
+    fn new(fields: &[FieldDef]) -> Self {
+        assert!(
+            fields.len() <= INDEX_SLOTS / 2,
+            "an object has few known keys"
+        );
+        let mut table = [NO_FIELD; INDEX_SLOTS];
+        for (i, d) in fields.iter().enumerate() {
+            let mut slot = Self::hash(d.key.as_bytes());
+            while table[slot] != NO_FIELD {
+                slot = (slot + 1) % INDEX_SLOTS;
+            }
+            table[slot] = i as u8;
+        }
+        Self(table)
+    }
+
+    fn hash(key: &[u8]) -> usize {
+        let (n, first, mid, last) = match key {
+            [] => return 0,
+            [first, .., last] => (key.len(), *first, key[key.len() / 2], *last),
+            [only] => (1, *only, *only, *only),
+        };
+        ((n * 7) ^ (usize::from(first) * 31) ^ (usize::from(mid) * 3) ^ (usize::from(last) * 17))
+            % INDEX_SLOTS
+    }
+
+    /// The position of `key` in `fields` (those the index was made for).
+    fn find(&self, fields: &[FieldDef], key: &str) -> Option<usize> {
+        let mut slot = Self::hash(key.as_bytes());
+        loop {
+            match self.0[slot] {
+                NO_FIELD => return None,
+                i if fields[usize::from(i)].key == key => return Some(usize::from(i)),
+                _ => slot = (slot + 1) % INDEX_SLOTS,
+            }
+        }
+    }
+}
+
 /// The text of a key literal, its escapes undone; `None` for a lone surrogate: a key is
 /// kept as written, so it must stand for real text.
 fn key_text(literal: &str, escaped: bool) -> Option<Cow<'_, str>> {
@@ -217,4 +274,39 @@ fn key_text(literal: &str, escaped: bool) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(&literal[1..literal.len() - 1]));
     }
     serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trawl_lake::schema::RECORD;
+
+    /// Every object shape of the schema, depth first.
+    fn shapes(fields: &'static [FieldDef], out: &mut Vec<&'static [FieldDef]>) {
+        out.push(fields);
+        for d in fields {
+            if let Kind::Struct(f) | Kind::StructList(f) = d.kind {
+                shapes(f, out);
+            }
+        }
+    }
+
+    #[test]
+    fn every_known_key_is_found_and_no_other() {
+        let mut all = Vec::new();
+        shapes(RECORD, &mut all);
+        for fields in all {
+            let index = KeyIndex::new(fields);
+            for (i, d) in fields.iter().enumerate() {
+                assert_eq!(index.find(fields, d.key), Some(i), "{}", d.key);
+                let upper = d.key.to_ascii_uppercase();
+                if upper != d.key {
+                    assert_eq!(index.find(fields, &upper), None);
+                }
+            }
+            for other in ["", "x", "eventtime", "arn ", "Records", "type2"] {
+                assert_eq!(index.find(fields, other), None, "{other}");
+            }
+        }
+    }
 }

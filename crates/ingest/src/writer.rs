@@ -10,8 +10,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch};
+use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow::compute::{concat, interleave, sort_to_indices};
+use arrow::datatypes::DataType;
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
@@ -26,8 +27,13 @@ use crate::error::IngestError;
 /// Rows per row group: small enough that statistics on the sorted `eventtime` prune well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Columns whose values are nearly all distinct: a dictionary only costs time there.
+/// Columns whose values are nearly all distinct: a dictionary only costs time there (and,
+/// for the identifiers, space too).
 const NO_DICTIONARY: &[&str] = &[
+    "useridentity.principalid",
+    "useridentity.accesskeyid",
+    "useridentity.sessioncontext.attributes.creationdate",
+    "useridentity.sessioncontext.sessionissuer.principalid",
     "eventid",
     "requestid",
     "sharedeventid",
@@ -62,7 +68,8 @@ pub fn writer_properties() -> WriterProperties {
             nulls_first: false,
         }]));
     for c in NO_DICTIONARY {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+        let path: Vec<String> = c.split('.').map(String::from).collect();
+        b = b.set_column_dictionary_enabled(ColumnPath::from(path), false);
     }
     b.build()
 }
@@ -204,8 +211,7 @@ impl PartitionWriter {
         let partition = key.clone();
         let bytes = p.bytes;
         let handle = std::thread::spawn(move || {
-            let sorted = sort_by_event_time(&p.batches)?;
-            drop(p);
+            let sorted = sort_by_event_time(p.batches)?;
             std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
             write_parquet(&path, &sorted, props)?;
             Ok(StagedFile {
@@ -233,8 +239,10 @@ impl PartitionWriter {
 }
 
 /// The rows of `batches` as one batch sorted by `eventtime`. The rows are gathered straight
-/// from the batches in sorted order, so they are copied once, not concatenated first.
-pub(crate) fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, IngestError> {
+/// from the batches in sorted order, so they are copied once, not concatenated first; each
+/// column of the batches is let go as soon as its sorted copy exists, so sorting holds the
+/// rows about once, not twice.
+pub(crate) fn sort_by_event_time(batches: Vec<RecordBatch>) -> Result<RecordBatch, IngestError> {
     let schema = schema::file_schema();
     if batches.is_empty() {
         return Ok(RecordBatch::new_empty(schema));
@@ -263,13 +271,20 @@ pub(crate) fn sort_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch,
             (b, n - starts[b])
         })
         .collect();
-    let columns = (0..schema.fields().len())
+    drop(order);
+    let mut columns: Vec<Vec<ArrayRef>> =
+        batches.into_iter().map(|b| b.columns().to_vec()).collect();
+    let sorted = (0..schema.fields().len())
         .map(|c| {
-            let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
-            interleave(&arrays, &rows)
+            let arrays: Vec<ArrayRef> = columns
+                .iter_mut()
+                .map(|b| std::mem::replace(&mut b[c], new_null_array(&DataType::Null, 0)))
+                .collect();
+            let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
+            interleave(&refs, &rows)
         })
         .collect::<Result<_, _>>()?;
-    Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
+    Ok(RecordBatch::try_new(Arc::clone(&schema), sorted)?)
 }
 
 /// Writes one batch as a complete Parquet file (footer included) and syncs it to disk.
@@ -318,7 +333,7 @@ mod tests {
             batch(&[20, 5, 40]),
             batch(&[15]),
         ];
-        let sorted = sort_by_event_time(&batches).unwrap();
+        let sorted = sort_by_event_time(batches.to_vec()).unwrap();
         let schema = schema::file_schema();
         let times = sorted
             .column(schema.index_of(SORT_COLUMN).unwrap())
@@ -349,6 +364,6 @@ mod tests {
                 .as_string::<i32>();
             assert_eq!(arns.value(0), format!("a{m}"));
         }
-        assert_eq!(sort_by_event_time(&[]).unwrap().num_rows(), 0);
+        assert_eq!(sort_by_event_time(Vec::new()).unwrap().num_rows(), 0);
     }
 }
