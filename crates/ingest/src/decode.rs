@@ -154,8 +154,23 @@ impl Decoder {
     /// Like [`Decoder::append`], for a record the splitter found `compact`: without white space
     /// outside strings, so it needs no minifying to be compared with other deliveries.
     pub fn append_scanned(&mut self, bytes: &[u8], compact: bool) -> Result<Outcome, RecordError> {
+        self.tape.read(bytes, RECORD)?;
+        self.append_read(bytes, compact)
+    }
+
+    /// The tape records are read onto: a splitter may read a record onto it while finding
+    /// where it ends, then hand it to [`Decoder::append_read`].
+    pub(crate) fn tape_mut(&mut self) -> &mut Tape {
+        &mut self.tape
+    }
+
+    /// Like [`Decoder::append_scanned`], for a record just read onto the tape.
+    pub(crate) fn append_read(
+        &mut self,
+        bytes: &[u8],
+        compact: bool,
+    ) -> Result<Outcome, RecordError> {
         let text = std::str::from_utf8(bytes)?;
-        self.tape.read(text, RECORD)?;
         let slots = self.tape.slots(ROOT, RECORD);
         let time = slots[EVENT_TIME];
         if !time.is_present() {

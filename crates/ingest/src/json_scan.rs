@@ -26,17 +26,20 @@ pub(crate) struct Scanner<'a, 's> {
     bytes: &'a [u8],
     /// The offset of the next unread byte.
     pub pos: usize,
+    /// Whether white space outside strings was met.
+    pub spaced: bool,
     /// Open containers while skipping a value (their closing bracket).
     stack: &'s mut Vec<u8>,
 }
 
 impl<'a, 's> Scanner<'a, 's> {
-    /// A scanner at the start of `text`; `stack` is scratch space kept between records.
-    pub fn new(text: &'a str, stack: &'s mut Vec<u8>) -> Self {
+    /// A scanner at the start of `bytes`; `stack` is scratch space kept between records.
+    pub fn new(bytes: &'a [u8], stack: &'s mut Vec<u8>) -> Self {
         stack.clear();
         Self {
-            bytes: text.as_bytes(),
+            bytes,
             pos: 0,
+            spaced: false,
             stack,
         }
     }
@@ -58,6 +61,7 @@ impl<'a, 's> Scanner<'a, 's> {
     pub fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
+            self.spaced = true;
         }
     }
 
@@ -304,7 +308,7 @@ mod tests {
 
     fn scan(text: &str) -> Result<(), SyntaxError> {
         let mut stack = Vec::new();
-        let mut s = Scanner::new(text, &mut stack);
+        let mut s = Scanner::new(text.as_bytes(), &mut stack);
         s.skip_ws();
         s.value()?;
         s.finish()

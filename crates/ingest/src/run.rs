@@ -394,7 +394,7 @@ fn read_file(
     let mut splitter = RecordSplitter::with_buffer(opened.reader, std::mem::take(buffer));
     let mut index = 0u64;
     loop {
-        let piece = match splitter.next_piece() {
+        let piece = match splitter.next_piece_onto(Some(decoder.tape_mut())) {
             Ok(Some(piece)) => piece,
             Ok(None) => break,
             Err(crate::split::SplitError::Io(e)) => {
@@ -412,7 +412,12 @@ fn read_file(
                 bytes,
                 top_level,
                 compact,
-            } => match decoder.append_scanned(bytes, compact) {
+                on_tape,
+            } => match if on_tape {
+                decoder.append_read(bytes, compact)
+            } else {
+                decoder.append_scanned(bytes, compact)
+            } {
                 Ok(Outcome::Stored) => report.stored += 1,
                 Ok(Outcome::Duplicate) => report.duplicates += 1,
                 Err(_) if top_level && bytes.contains(&b'\n') => {

@@ -12,6 +12,9 @@
 use std::io::{self, Read};
 
 use memchr::memchr3;
+use trawl_lake::schema::RECORD;
+
+use crate::tape::Tape;
 
 /// The largest record accepted; CloudTrail's own limit is 256 KiB.
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
@@ -30,6 +33,9 @@ pub enum Piece<'a> {
         /// Whether it holds no white space outside strings (CloudTrail writes records so),
         /// which spares the decoder a search for it.
         compact: bool,
+        /// Whether it was read onto the tape given to [`RecordSplitter::next_piece_onto`]
+        /// (and so is a JSON object), which spares the decoder reading it again.
+        on_tape: bool,
     },
     /// Bytes that cannot be a record, kept so they can be quarantined.
     Broken {
@@ -299,6 +305,16 @@ impl<R: Read> RecordSplitter<R> {
 
     /// The next piece, or `None` at the end of the stream.
     pub fn next_piece(&mut self) -> Result<Option<Piece<'_>>, SplitError> {
+        self.next_piece_onto(None)
+    }
+
+    /// Like [`RecordSplitter::next_piece`], but an element of a records array is found by
+    /// reading it onto `tape` as a record of the lake's schema: one pass over its bytes finds
+    /// both where it ends and where its fields are.
+    pub(crate) fn next_piece_onto(
+        &mut self,
+        mut tape: Option<&mut Tape>,
+    ) -> Result<Option<Piece<'_>>, SplitError> {
         loop {
             let Some(c) = self.peek()? else {
                 return match self.state {
@@ -328,7 +344,7 @@ impl<R: Read> RecordSplitter<R> {
                         };
                     }
                     b',' => self.advance(1),
-                    _ => return self.array_element(),
+                    _ => return self.array_element(tape.take()),
                 },
                 State::AfterWrappedArray => match c {
                     b'}' => {
@@ -365,12 +381,35 @@ impl<R: Read> RecordSplitter<R> {
                 bytes,
                 top_level: true,
                 compact: !self.spaced,
+                on_tape: false,
             },
             Some(reason) => Piece::Broken { bytes, reason },
         }))
     }
 
-    fn array_element(&mut self) -> Result<Option<Piece<'_>>, SplitError> {
+    fn array_element(&mut self, tape: Option<&mut Tape>) -> Result<Option<Piece<'_>>, SplitError> {
+        if let Some(tape) = tape
+            && self.buf[self.start] == b'{'
+        {
+            loop {
+                match tape.read_prefix(&self.buf[self.start..self.end], RECORD) {
+                    Ok(Some((len, spaced))) => {
+                        let from = self.start;
+                        self.advance(len);
+                        return Ok(Some(Piece::Record {
+                            bytes: &self.buf[from..from + len],
+                            top_level: false,
+                            compact: !spaced,
+                            on_tape: true,
+                        }));
+                    }
+                    // The record goes on past the bytes read so far.
+                    Ok(None) if self.fill()? => {}
+                    // Broken, or cut short: the scan below says how.
+                    _ => break,
+                }
+            }
+        }
         match self.scan_value()? {
             Scan::Complete(len) => {
                 let from = self.start;
@@ -379,6 +418,7 @@ impl<R: Read> RecordSplitter<R> {
                     bytes: &self.buf[from..from + len],
                     top_level: false,
                     compact: !self.spaced,
+                    on_tape: false,
                 }))
             }
             Scan::LineBreakInString(n) => {
@@ -451,6 +491,83 @@ mod tests {
                 Err(e) => return (out, Some(e.to_string())),
             }
         }
+    }
+
+    /// A reader handing out a few bytes at a time, so records cross every read boundary.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Every piece as text with its flags, and the error that ended the stream.
+    fn pieces(text: &[u8], tape: Option<&mut Tape>) -> (Vec<(String, bool, bool)>, Option<String>) {
+        let mut s = RecordSplitter::new(Trickle(text));
+        let mut tape = tape;
+        let mut out = Vec::new();
+        loop {
+            match s.next_piece_onto(tape.as_deref_mut()) {
+                Ok(Some(Piece::Record {
+                    bytes,
+                    compact,
+                    on_tape,
+                    ..
+                })) => out.push((
+                    String::from_utf8_lossy(bytes).into_owned(),
+                    compact,
+                    on_tape,
+                )),
+                Ok(Some(Piece::Broken { bytes, reason })) => out.push((
+                    format!("{reason}: {}", String::from_utf8_lossy(bytes)),
+                    false,
+                    false,
+                )),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn reading_records_onto_a_tape_splits_the_same() {
+        let inputs: [&[u8]; 8] = [
+            br#"{"Records":[{"eventTime":"2024-01-01T00:00:00Z","a":"}"},{"b":[1,{"c":2}]}]}"#,
+            b"{\"Records\": [ { \"a\" : 1 } ,\n {\"b\":\"\\\"\"}, 7, {\"c\":tru} ] }",
+            br#"[{"a":1},{"userIdentity":{"type":"Root","x":[{}]}},{"b":2}]"#,
+            br#"{"Records":[{"a":1},{"b":"#,
+            br#"{"Records":[{"a":"line
+break"},{"b":2}]}"#,
+            br#"{"Records":[{"a":1.5e3},{"b":-0}],"extra":{"x":[1]}}{"Records":[{"c":null}]}"#,
+            b"{\"a\":1}\n{\"b\":2}",
+            br#"{"Records":[{"a":"\u00e9\u12"},{"ok":true}]}"#,
+        ];
+        let mut tape = Tape::default();
+        for input in inputs {
+            let (plain, plain_error) = pieces(input, None);
+            let (taped, taped_error) = pieces(input, Some(&mut tape));
+            let strip = |v: &[(String, bool, bool)]| {
+                v.iter()
+                    .map(|(t, c, _)| (t.clone(), *c))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                strip(&plain),
+                strip(&taped),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+            assert_eq!(plain_error, taped_error);
+            assert!(plain.iter().all(|p| !p.2));
+        }
+        // Elements that are whole objects are read onto the tape; others are left to the decoder.
+        let (taped, _) = pieces(inputs[1], Some(&mut tape));
+        let on_tape: Vec<bool> = taped.iter().map(|p| p.2).collect();
+        assert_eq!(on_tape, [true, true, false, false]);
     }
 
     #[test]

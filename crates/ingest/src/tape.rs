@@ -68,29 +68,49 @@ pub(crate) const ROOT: u32 = 0;
 
 impl Tape {
     /// Reads `text`, which must be one JSON object, against `fields`.
-    pub fn read(&mut self, text: &str, fields: &'static [FieldDef]) -> Result<(), SyntaxError> {
+    pub fn read(&mut self, text: &[u8], fields: &'static [FieldDef]) -> Result<(), SyntaxError> {
+        self.read_with(text, fields, |sc| sc.finish())
+    }
+
+    /// Reads the JSON object at the start of `text` against `fields`; returns where it ends,
+    /// and whether it holds white space outside strings. `Ok(None)` if `text` ends inside it.
+    pub fn read_prefix(
+        &mut self,
+        text: &[u8],
+        fields: &'static [FieldDef],
+    ) -> Result<Option<(usize, bool)>, SyntaxError> {
+        let mut end = (0, false);
+        match self.read_with(text, fields, |sc| {
+            end = (sc.pos, sc.spaced);
+            Ok(())
+        }) {
+            Ok(()) => Ok(Some(end)),
+            Err(e) if e.offset >= text.len() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_with(
+        &mut self,
+        text: &[u8],
+        fields: &'static [FieldDef],
+        at_end: impl FnOnce(&mut Scanner<'_, '_>) -> Result<(), SyntaxError>,
+    ) -> Result<(), SyntaxError> {
         self.levels.clear();
         self.slots.clear();
         self.unknown.clear();
         self.items.clear();
         let mut stack = std::mem::take(&mut self.stack);
-        let result = self.read_record(text, fields, &mut Scanner::new(text, &mut stack));
+        let mut sc = Scanner::new(text, &mut stack);
+        sc.skip_ws();
+        let result = if sc.peek() == Some(b'{') {
+            self.read_object(text, fields, &mut sc)
+                .and_then(|_| at_end(&mut sc))
+        } else {
+            Err(sc.error("expected a JSON object"))
+        };
         self.stack = stack;
         result
-    }
-
-    fn read_record(
-        &mut self,
-        text: &str,
-        fields: &'static [FieldDef],
-        sc: &mut Scanner<'_, '_>,
-    ) -> Result<(), SyntaxError> {
-        sc.skip_ws();
-        if sc.peek() != Some(b'{') {
-            return Err(sc.error("expected a JSON object"));
-        }
-        self.read_object(text, fields, sc)?;
-        sc.finish()
     }
 
     /// The slots of `level`, which holds an object of `fields`.
@@ -123,7 +143,7 @@ impl Tape {
     /// Reads the object at the scanner (on its `{`) as a new level; returns the level.
     fn read_object(
         &mut self,
-        text: &str,
+        text: &[u8],
         fields: &'static [FieldDef],
         sc: &mut Scanner<'_, '_>,
     ) -> Result<u32, SyntaxError> {
@@ -182,7 +202,7 @@ impl Tape {
     /// Reads the value of a known field, following it if the schema knows its shape.
     fn value(
         &mut self,
-        text: &str,
+        text: &[u8],
         kind: Kind,
         sc: &mut Scanner<'_, '_>,
     ) -> Result<Slot, SyntaxError> {
@@ -255,12 +275,12 @@ impl KeyIndex {
     }
 
     /// The position of `key` in `fields` (those the index was made for).
-    fn find(&self, fields: &[FieldDef], key: &str) -> Option<usize> {
-        let mut slot = Self::hash(key.as_bytes());
+    fn find(&self, fields: &[FieldDef], key: &[u8]) -> Option<usize> {
+        let mut slot = Self::hash(key);
         loop {
             match self.0[slot] {
                 NO_FIELD => return None,
-                i if fields[usize::from(i)].key == key => return Some(usize::from(i)),
+                i if fields[usize::from(i)].key.as_bytes() == key => return Some(usize::from(i)),
                 _ => slot = (slot + 1) % INDEX_SLOTS,
             }
         }
@@ -269,11 +289,13 @@ impl KeyIndex {
 
 /// The text of a key literal, its escapes undone; `None` for a lone surrogate: a key is
 /// kept as written, so it must stand for real text.
-fn key_text(literal: &str, escaped: bool) -> Option<Cow<'_, str>> {
+fn key_text(literal: &[u8], escaped: bool) -> Option<Cow<'_, [u8]>> {
     if !escaped {
         return Some(Cow::Borrowed(&literal[1..literal.len() - 1]));
     }
-    serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+    serde_json::from_slice::<String>(literal)
+        .ok()
+        .map(|k| Cow::Owned(k.into_bytes()))
 }
 
 #[cfg(test)]
@@ -298,14 +320,14 @@ mod tests {
         for fields in all {
             let index = KeyIndex::new(fields);
             for (i, d) in fields.iter().enumerate() {
-                assert_eq!(index.find(fields, d.key), Some(i), "{}", d.key);
+                assert_eq!(index.find(fields, d.key.as_bytes()), Some(i), "{}", d.key);
                 let upper = d.key.to_ascii_uppercase();
                 if upper != d.key {
-                    assert_eq!(index.find(fields, &upper), None);
+                    assert_eq!(index.find(fields, upper.as_bytes()), None);
                 }
             }
             for other in ["", "x", "eventtime", "arn ", "Records", "type2"] {
-                assert_eq!(index.find(fields, other), None, "{other}");
+                assert_eq!(index.find(fields, other.as_bytes()), None, "{other}");
             }
         }
     }
