@@ -44,7 +44,7 @@ impl Default for IngestOptions {
             .unwrap_or(2);
         Self {
             threads,
-            memory_budget: 256 << 20,
+            memory_budget: 128 << 20,
             concurrency: 32,
         }
     }

@@ -35,7 +35,7 @@ pub struct Args {
     pub threads: Option<usize>,
 
     /// Memory for rows waiting to be written, in MiB; more gives fewer, larger files.
-    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
     pub memory_mib: usize,
 
     /// Only list CloudTrail date folders (`…/CloudTrail/<region>/YYYY/MM/DD/`) delivered on or
