@@ -1,7 +1,8 @@
 //! Settings of the process's allocator (mimalloc, chosen in `main.rs`).
 //!
-//! The only unsafe code of trawl: two calls into mimalloc's public C API, which is linked in
-//! with the allocator. The crate's safe wrapper does not cover options.
+//! The only unsafe code of trawl: calls into mimalloc's public C API, which is linked in with
+//! the allocator (the crate's safe wrapper does not cover options), and into the C library's
+//! `mallopt`, for the memory C code (zstd) takes from the C library's own allocator.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_long};
@@ -16,6 +17,17 @@ unsafe extern "C" {
     fn mi_option_get(option: c_int) -> c_long;
 }
 
+/// `M_TRIM_THRESHOLD` and `M_MMAP_THRESHOLD` of glibc's malloc.h.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const M_TRIM_THRESHOLD: c_int = -1;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const M_MMAP_THRESHOLD: c_int = -3;
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+unsafe extern "C" {
+    fn mallopt(param: c_int, value: c_int) -> c_int;
+}
+
 /// Lets a batch command keep the memory it frees instead of handing it back to the kernel
 /// a second later. Ingest and compact free and reallocate column buffers all the time, and each
 /// page handed back costs a fault and a zeroing when it is taken again: about a tenth of an
@@ -24,6 +36,25 @@ unsafe extern "C" {
 pub fn keep_freed_memory() {
     // SAFETY: mimalloc's options are plain integers, and setting one is thread-safe.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+    keep_c_freed_memory();
+}
+
+/// The same for the C library's allocator, which zstd uses: Parquet's codec makes a zstd
+/// context for every page it compresses, and glibc maps each large one fresh and unmaps it
+/// when freed. Served from a heap that keeps what is freed instead, an ingest of 1M events
+/// takes about 4,000 page faults instead of 42,000 (and about half its system time).
+/// Returns whether the C library took the settings.
+fn keep_c_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // 32 MiB is the largest mmap threshold glibc accepts on 64-bit.
+        // SAFETY: mallopt takes two plain integers and is thread-safe.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 512 << 20) == 1
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
 }
 
 /// The purge delay in effect, in milliseconds (-1: never).
@@ -46,5 +77,7 @@ mod tests {
         }
         keep_freed_memory();
         assert_eq!(purge_delay(), -1);
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        assert!(keep_c_freed_memory(), "glibc refused the malloc settings");
     }
 }

@@ -1,9 +1,10 @@
 //! Decoded rows into sorted, well-sized Parquet files, one set per partition, within a memory
 //! budget.
 //!
-//! Rows are held per partition until the budget is reached, then the largest partition is
-//! sorted by `eventtime` and written as one file, so a nightly run writes a few large files per
-//! partition instead of one small file per input file.
+//! Rows are held per partition until half the budget is reached, then the largest partition is
+//! sorted by `eventtime` and written as one file on a thread of its own (the other half of the
+//! budget is for those), so a nightly run writes a few large files per partition instead of one
+//! small file per input file, and decoding goes on while they are written.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
