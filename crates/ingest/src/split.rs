@@ -1,10 +1,11 @@
-//! Finding records in a stream of JSON text without parsing it.
+//! Finding records in a stream of JSON text.
 //!
 //! CloudTrail files are `{"Records":[…]}`; other feeds give JSON Lines, a bare array, a single
 //! record, or several wrappers back to back (multi-member gzip). [`RecordSplitter`] scans the
 //! bytes once, tracking only strings and brackets, and hands out one record's bytes at a time,
-//! so memory is bounded by the largest record, not the file. The records themselves are parsed
-//! by the decoder.
+//! so memory is bounded by the largest record, not the file. An element of a records array that
+//! is a whole object in the bytes read so far is instead found by reading it onto the decoder's
+//! tape (the common case), so that it is parsed once; everything else is parsed by the decoder.
 //!
 //! Outside a wrapper a broken record costs only itself: a raw line break inside a string ends
 //! it, and scanning resumes on the next line. Inside a wrapper a broken structure ends the file.
