@@ -395,9 +395,7 @@ impl<R: Read> RecordSplitter<R> {
             // A record that goes on past the bytes read so far (or is broken) is left to the
             // scan below, which reads on without starting over: retrying the tape after each
             // read would cost time quadratic in the record's size.
-            if let Ok(Some((len, spaced))) =
-                tape.read_prefix(&self.buf[self.start..self.end], RECORD)
-            {
+            if let Some((len, spaced)) = tape.read_prefix(&self.buf[self.start..self.end], RECORD) {
                 let from = self.start;
                 self.advance(len);
                 return Ok(Some(Piece::Record {

@@ -73,21 +73,20 @@ impl Tape {
     }
 
     /// Reads the JSON object at the start of `text` against `fields`; returns where it ends,
-    /// and whether it holds white space outside strings. `Ok(None)` if `text` ends inside it.
+    /// and whether it holds white space outside strings. `None` if `text` does not start with
+    /// a whole object (it is broken, or goes on past `text`): the caller then finds out which.
     pub fn read_prefix(
         &mut self,
         text: &[u8],
         fields: &'static [FieldDef],
-    ) -> Result<Option<(usize, bool)>, SyntaxError> {
+    ) -> Option<(usize, bool)> {
         let mut end = (0, false);
-        match self.read_with(text, fields, |sc| {
+        self.read_with(text, fields, |sc| {
             end = (sc.pos, sc.spaced);
             Ok(())
-        }) {
-            Ok(()) => Ok(Some(end)),
-            Err(e) if e.offset >= text.len() => Ok(None),
-            Err(e) => Err(e),
-        }
+        })
+        .ok()
+        .map(|()| end)
     }
 
     fn read_with(
