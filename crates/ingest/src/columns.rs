@@ -1,9 +1,14 @@
 //! Arrow builders shaped like the record tree of [`trawl_lake::schema`].
+//!
+//! A field a record lacks costs nothing when the record is appended: each builder is padded
+//! with nulls up to its parent's row when the next value comes ([`ColumnBuilder::pad_to`]),
+//! or when the batch is finished. Most records fill a third of the columns, so this spares a
+//! null per absent field (and, for an absent object, one per field inside it) for every record.
 
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, ListArray, StringBuilder, StructArray,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, ListArray, StringBuilder, StructArray,
     TimestampMicrosecondBuilder,
 };
 use arrow::buffer::OffsetBuffer;
@@ -68,17 +73,48 @@ impl ColumnBuilder {
         }
     }
 
+    /// Rows held, nulls included.
+    fn len(&self) -> usize {
+        match self {
+            ColumnBuilder::Text(b) => b.len(),
+            ColumnBuilder::Bool(b) => b.len(),
+            ColumnBuilder::Timestamp(b) => b.len(),
+            ColumnBuilder::Struct(b) => b.len(),
+            ColumnBuilder::List(b) => b.len(),
+        }
+    }
+
+    /// Appends nulls up to `rows` rows: the rows before the parent's current one whose records
+    /// lacked this field. Call it before appending the current row's value.
+    pub(crate) fn pad_to(&mut self, rows: usize) {
+        let len = self.len();
+        debug_assert!(len <= rows, "a builder is never ahead of its parent");
+        let missing = rows.saturating_sub(len);
+        if missing == 0 {
+            return;
+        }
+        match self {
+            ColumnBuilder::Text(b) => b.append_nulls(missing),
+            ColumnBuilder::Bool(b) => b.append_nulls(missing),
+            ColumnBuilder::Timestamp(b) => b.append_nulls(missing),
+            ColumnBuilder::Struct(b) => b.validity.append_n_nulls(missing),
+            ColumnBuilder::List(b) => b.append_nulls(missing),
+        }
+    }
+
     pub(crate) fn append_null(&mut self) {
         match self {
             ColumnBuilder::Text(b) => b.append_null(),
             ColumnBuilder::Bool(b) => b.append_null(),
             ColumnBuilder::Timestamp(b) => b.append_null(),
             ColumnBuilder::Struct(b) => b.append_null(),
-            ColumnBuilder::List(b) => b.append_null(),
+            ColumnBuilder::List(b) => b.append_nulls(1),
         }
     }
 
-    pub(crate) fn finish(&mut self) -> ArrayRef {
+    /// The column of a batch of `rows` rows, padded with nulls to that length.
+    pub(crate) fn finish(&mut self, rows: usize) -> ArrayRef {
+        self.pad_to(rows);
         match self {
             ColumnBuilder::Text(b) => Arc::new(b.finish()),
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
@@ -117,24 +153,26 @@ impl StructColumns {
         }
     }
 
-    /// Marks the row present; the caller appends one value (or null) to every child.
-    pub(crate) fn append_present(&mut self) {
-        self.validity.append_non_null();
+    /// Rows held, nulls included.
+    fn len(&self) -> usize {
+        self.validity.len()
     }
 
+    /// Marks a row present and returns its index: the caller pads each child it has a value
+    /// for to that index, then appends the value.
+    pub(crate) fn append_present(&mut self) -> usize {
+        self.validity.append_non_null();
+        self.validity.len() - 1
+    }
+
+    /// A null row; the children are padded when the next value or the end of the batch comes.
     pub(crate) fn append_null(&mut self) {
         self.validity.append_null();
-        self.children
-            .iter_mut()
-            .for_each(ColumnBuilder::append_null);
     }
 
     fn finish(&mut self) -> StructArray {
-        let arrays = self
-            .children
-            .iter_mut()
-            .map(ColumnBuilder::finish)
-            .collect();
+        let rows = self.len();
+        let arrays = self.children.iter_mut().map(|c| c.finish(rows)).collect();
         StructArray::new(struct_fields(self.fields), arrays, self.validity.finish())
     }
 }
@@ -162,10 +200,15 @@ impl ListColumns {
         self.validity.append_non_null();
     }
 
-    pub(crate) fn append_null(&mut self) {
+    fn len(&self) -> usize {
+        self.validity.len()
+    }
+
+    /// Appends `n` null lists.
+    pub(crate) fn append_nulls(&mut self, n: usize) {
         let last = *self.offsets.last().unwrap_or(&0);
-        self.offsets.push(last);
-        self.validity.append_null();
+        self.offsets.extend(std::iter::repeat_n(last, n));
+        self.validity.append_n_nulls(n);
     }
 
     fn finish(&mut self) -> ListArray {

@@ -87,7 +87,8 @@ impl Rows {
     }
 
     fn finish(&mut self) -> RecordBatch {
-        let mut arrays: Vec<_> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let rows = self.len;
+        let mut arrays: Vec<_> = self.columns.iter_mut().map(|c| c.finish(rows)).collect();
         arrays.push(Arc::new(self.unmapped.finish()));
         self.len = 0;
         RecordBatch::try_new(schema::file_schema(), arrays)
@@ -224,7 +225,7 @@ impl Decoder {
         };
         let unmapped = &mut self.unmapped;
         unmapped.clear();
-        record.append_object(RECORD, &mut rows.columns, ROOT, unmapped);
+        record.append_object(RECORD, &mut rows.columns, ROOT, rows.len, unmapped);
         if unmapped.is_empty() {
             rows.unmapped.append_null();
         } else {
@@ -308,13 +309,15 @@ impl Record<'_> {
         }
     }
 
-    /// Appends the object at `level` to `columns` (one per field of `fields`) and writes what
-    /// they could not hold to `unmapped` (empty) as a JSON object, if anything.
+    /// Appends the object at `level` to `columns` (one per field of `fields`) as their row
+    /// `row`, and writes what they could not hold to `unmapped` (empty) as a JSON object, if
+    /// anything. Columns of absent fields are left short, to be padded later.
     fn append_object(
         &self,
         fields: &'static [FieldDef],
         columns: &mut [ColumnBuilder],
         level: u32,
+        row: usize,
         unmapped: &mut String,
     ) {
         let mut patch = Patch(unmapped);
@@ -327,9 +330,8 @@ impl Record<'_> {
         let slots = self.tape.slots(level, fields);
         for ((def, column), slot) in fields.iter().zip(columns.iter_mut()).zip(slots) {
             if slot.is_present() {
+                column.pad_to(row);
                 self.append_value(def, column, slot, &mut patch);
-            } else {
-                column.append_null();
             }
         }
         patch.finish()
@@ -398,9 +400,9 @@ impl Record<'_> {
             (Kind::Struct(fields), ColumnBuilder::Struct(s)) => {
                 match self.tape.object_level(slot) {
                     Some(level) => {
-                        s.append_present();
+                        let row = s.append_present();
                         let mut nested = String::new();
-                        self.append_object(fields, &mut s.children, level, &mut nested);
+                        self.append_object(fields, &mut s.children, level, row, &mut nested);
                         if !nested.is_empty() {
                             patch.add(def.key, &nested);
                         }
@@ -431,7 +433,7 @@ impl Record<'_> {
     ) {
         let Some(items) = self.tape.items(slot) else {
             // Not an array: nothing typed to show, all of it in `unmapped`.
-            list.append_null();
+            list.append_nulls(1);
             patch.add(key, &self.json(slot.range()));
             return;
         };
@@ -441,9 +443,9 @@ impl Record<'_> {
             count += 1;
             match item {
                 Some(level) => {
-                    list.items.append_present();
+                    let row = list.items.append_present();
                     let mut nested = String::new();
-                    self.append_object(fields, &mut list.items.children, level, &mut nested);
+                    self.append_object(fields, &mut list.items.children, level, row, &mut nested);
                     exact &= nested.is_empty();
                 }
                 None => {

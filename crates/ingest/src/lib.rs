@@ -1,6 +1,6 @@
 //! `trawl ingest`: raw CloudTrail files into a lossless, region/date-partitioned Parquet lake.
 //!
-//! The pipeline: [`source`] lists the inputs, [`read`] opens and decompresses each,
+//! The pipeline: [`source`] lists the inputs, [`read`] opens each (decompressing through [`gunzip`]),
 //! [`split`] cuts the text into records, [`decode`] turns records into Arrow columns (keeping
 //! what does not fit in `unmapped`), [`writer`] sorts and writes Parquet per partition, and
 //! [`run`] ties it together on all cores and publishes the result atomically.
@@ -11,6 +11,7 @@ pub mod decode;
 pub mod dedup;
 pub mod error;
 pub mod feed;
+pub mod gunzip;
 mod json_scan;
 pub mod progress;
 pub mod quarantine;

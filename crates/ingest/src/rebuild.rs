@@ -69,8 +69,9 @@ pub fn rebuild_ledger(
             scope.spawn(|| {
                 let counter = AtomicU64::new(0);
                 let mut buffer = Vec::new();
+                let mut scratch = read::Scratch::default();
                 while let Some(f) = candidates.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if wholly_in_lake(f, &ids, &counter, &mut buffer) {
+                    if wholly_in_lake(f, &ids, &counter, &mut buffer, &mut scratch) {
                         held.lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .push(f.stamp());
@@ -158,13 +159,14 @@ fn wholly_in_lake(
     ids: &[u128],
     counter: &AtomicU64,
     buffer: &mut Vec<u8>,
+    scratch: &mut read::Scratch,
 ) -> bool {
     #[derive(serde::Deserialize)]
     struct Id {
         #[serde(rename = "eventID")]
         event_id: Option<String>,
     }
-    let Ok(opened) = read::open(&file.path, counter) else {
+    let Ok(opened) = read::open(&file.path, counter, scratch) else {
         return false;
     };
     let mut splitter = RecordSplitter::with_buffer(opened.reader, std::mem::take(buffer));

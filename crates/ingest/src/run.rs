@@ -274,8 +274,17 @@ fn write_staged(
             workers.push(scope.spawn(move || {
                 let mut decoder = Decoder::new(dedup);
                 let mut buffer = Vec::new();
+                let mut scratch = read::Scratch::default();
                 while let Some((file, fetched)) = feed.next() {
-                    let report = read_file(file, fetched, &mut decoder, &mut buffer, &tx, progress);
+                    let report = read_file(
+                        file,
+                        fetched,
+                        &mut decoder,
+                        &mut buffer,
+                        &mut scratch,
+                        &tx,
+                        progress,
+                    );
                     progress.files_done.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Message::FileDone(report)).is_err() {
                         return;
@@ -363,6 +372,7 @@ fn read_file(
     fetched: Option<Fetched>,
     decoder: &mut Decoder,
     buffer: &mut Vec<u8>,
+    scratch: &mut read::Scratch,
     tx: &SyncSender<Message>,
     progress: &Progress,
 ) -> FileReport {
@@ -376,10 +386,11 @@ fn read_file(
         examples: Vec::new(),
     };
     let opened = match fetched {
-        None => {
-            read::open(&file.path, &progress.bytes_done).map_err(|e| format!("cannot open: {e}"))
+        None => read::open(&file.path, &progress.bytes_done, scratch)
+            .map_err(|e| format!("cannot open: {e}")),
+        Some(Ok(bytes)) => {
+            read::open_bytes(bytes, &progress.bytes_done, scratch).map_err(|e| e.to_string())
         }
-        Some(Ok(bytes)) => read::open_bytes(bytes, &progress.bytes_done).map_err(|e| e.to_string()),
         Some(Err(e)) => Err(e),
     };
     let opened = match opened {

@@ -217,9 +217,13 @@ fn add_path(
         add_file(path, &meta, named, listing);
         return Ok(());
     }
+    // Walked in order, so the sort in `list` finds the files already sorted. Entries of one
+    // folder share its path up to their names: comparing whole paths as bytes orders them by
+    // name, without taking each path apart again for every comparison as `sort_by_file_name`
+    // does.
     let walk = WalkDir::new(&path)
         .follow_links(true)
-        .sort_by_file_name()
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
         .into_iter()
         .filter_entry(|e| {
             e.depth() == 0
