@@ -20,7 +20,8 @@ use trawl_lake::schema::{self, EVENT_ID};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::IngestError;
-use crate::writer::{sort_by_event_time, write_parquet, writer_properties};
+use crate::sort::sort_by_event_time;
+use crate::writer::{write_parquet, writer_properties};
 
 /// Which partitions to compact.
 #[derive(Debug, Clone, Copy, Default)]

@@ -20,6 +20,7 @@ pub mod rebuild;
 pub mod remote;
 pub mod run;
 pub mod s3_lake;
+mod sort;
 pub mod source;
 pub mod split;
 pub mod status;

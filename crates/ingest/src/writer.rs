@@ -9,11 +9,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
-use arrow::compute::{concat, interleave, sort_to_indices};
-use arrow::datatypes::DataType;
+use arrow::array::RecordBatch;
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
@@ -24,6 +21,7 @@ use trawl_lake::schema::{self, SORT_COLUMN, UNMAPPED_COLUMN};
 
 use crate::decode::DecodedBatch;
 use crate::error::IngestError;
+use crate::sort::sort_by_event_time;
 
 /// Rows per row group: small enough that statistics on the sorted `eventtime` prune well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -239,55 +237,6 @@ impl PartitionWriter {
     }
 }
 
-/// The rows of `batches` as one batch sorted by `eventtime`. The rows are gathered straight
-/// from the batches in sorted order, so they are copied once, not concatenated first; each
-/// column of the batches is let go as soon as its sorted copy exists, so sorting holds the
-/// rows about once, not twice.
-pub(crate) fn sort_by_event_time(batches: Vec<RecordBatch>) -> Result<RecordBatch, IngestError> {
-    let schema = schema::file_schema();
-    if batches.is_empty() {
-        return Ok(RecordBatch::new_empty(schema));
-    }
-    let time_index = schema.index_of(SORT_COLUMN).expect("sort column exists");
-    let times: Vec<&dyn Array> = batches
-        .iter()
-        .map(|b| b.column(time_index).as_ref())
-        .collect();
-    let order = sort_to_indices(&concat(&times)?, None, None)?;
-    // Row n of the concatenation is row n - starts[b] of batch b.
-    let starts: Vec<usize> = batches
-        .iter()
-        .scan(0, |next, b| {
-            let start = *next;
-            *next += b.num_rows();
-            Some(start)
-        })
-        .collect();
-    let rows: Vec<(usize, usize)> = order
-        .values()
-        .iter()
-        .map(|&n| {
-            let n = n as usize;
-            let b = starts.partition_point(|&s| s <= n) - 1;
-            (b, n - starts[b])
-        })
-        .collect();
-    drop(order);
-    let mut columns: Vec<Vec<ArrayRef>> =
-        batches.into_iter().map(|b| b.columns().to_vec()).collect();
-    let sorted = (0..schema.fields().len())
-        .map(|c| {
-            let arrays: Vec<ArrayRef> = columns
-                .iter_mut()
-                .map(|b| std::mem::replace(&mut b[c], new_null_array(&DataType::Null, 0)))
-                .collect();
-            let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
-            interleave(&refs, &rows)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(RecordBatch::try_new(Arc::clone(&schema), sorted)?)
-}
-
 /// Writes one batch as a complete Parquet file (footer included) and syncs it to disk.
 pub fn write_parquet(
     path: &Path,
@@ -300,71 +249,4 @@ pub fn write_parquet(
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| IngestError::io(path, e))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::decode::Decoder;
-    use crate::dedup::DedupSet;
-    use arrow::array::{AsArray, StringArray};
-    use arrow::datatypes::TimestampMicrosecondType;
-
-    /// One batch per call, each holding records at the given minutes past midnight.
-    fn batch(minutes: &[u32]) -> RecordBatch {
-        let mut d = Decoder::new(Arc::new(DedupSet::default()));
-        for m in minutes {
-            let record = format!(
-                r#"{{"eventTime":"2024-01-02T00:{m:02}:00Z","eventName":"E{m}","userIdentity":{{"type":"T{m}"}},"resources":[{{"ARN":"a{m}"}}]}}"#
-            );
-            d.append(record.as_bytes()).unwrap();
-        }
-        let mut batches = d.take_batches();
-        match batches.pop() {
-            Some(b) => b.batch,
-            None => RecordBatch::new_empty(schema::file_schema()),
-        }
-    }
-
-    #[test]
-    fn rows_of_many_batches_come_out_sorted_and_whole() {
-        let batches = [
-            batch(&[30, 10]),
-            batch(&[]),
-            batch(&[20, 5, 40]),
-            batch(&[15]),
-        ];
-        let sorted = sort_by_event_time(batches.to_vec()).unwrap();
-        let schema = schema::file_schema();
-        let times = sorted
-            .column(schema.index_of(SORT_COLUMN).unwrap())
-            .as_primitive::<TimestampMicrosecondType>();
-        let minutes: Vec<i64> = times.values().iter().map(|t| t / 60_000_000 % 60).collect();
-        assert_eq!(minutes, [5, 10, 15, 20, 30, 40]);
-        // Every column moved with its row, nested ones included.
-        let names = sorted
-            .column(schema.index_of("eventname").unwrap())
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap();
-        let identity = sorted
-            .column(schema.index_of("useridentity").unwrap())
-            .as_struct();
-        let types = identity.column_by_name("type").unwrap().as_string::<i32>();
-        let resources = sorted
-            .column(schema.index_of("resources").unwrap())
-            .as_list::<i32>();
-        for (row, m) in minutes.iter().enumerate() {
-            assert_eq!(names.value(row), format!("E{m}"));
-            assert_eq!(types.value(row), format!("T{m}"));
-            let arns = resources.value(row);
-            let arns = arns
-                .as_struct()
-                .column_by_name("arn")
-                .unwrap()
-                .as_string::<i32>();
-            assert_eq!(arns.value(0), format!("a{m}"));
-        }
-        assert_eq!(sort_by_event_time(Vec::new()).unwrap().num_rows(), 0);
-    }
 }
