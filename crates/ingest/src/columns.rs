@@ -2,8 +2,8 @@
 //!
 //! A field a record lacks costs nothing when the record is appended: each builder is padded
 //! with nulls up to its parent's row when the next value comes ([`ColumnBuilder::pad_to`]),
-//! or when the batch is finished. Most records fill a third of the columns, so this spares a
-//! null per absent field (and, for an absent object, one per field inside it) for every record.
+//! or when the batch is finished. A record fills only some of the columns, so this spares a null
+//! per absent field (and, for an absent object, one per field inside it) for every record.
 
 use std::sync::Arc;
 
