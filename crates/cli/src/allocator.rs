@@ -7,8 +7,8 @@
 
 use std::ffi::{c_int, c_long};
 
-/// `mi_option_purge_delay` in `mi_option_e` of mimalloc.h (v3, as libmimalloc-sys 0.1.49
-/// builds it; the unit test below notices a renumbering).
+/// `mi_option_purge_delay` in `mi_option_e` of mimalloc.h (v2, as libmimalloc-sys 0.1.49
+/// builds it with the `v2` feature; the unit test below notices a renumbering).
 const MI_OPTION_PURGE_DELAY: c_int = 15;
 
 unsafe extern "C" {
@@ -70,10 +70,10 @@ mod tests {
 
     #[test]
     fn the_option_set_is_the_purge_delay() {
-        // The purge delay's default in mimalloc v3 (src/options.c) is 1000 ms: a renumbered
+        // The purge delay's default in mimalloc v2 (src/options.c) is 10 ms: a renumbered
         // option would most likely read something else.
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            assert_eq!(purge_delay(), 1000);
+            assert_eq!(purge_delay(), 10);
         }
         keep_freed_memory();
         assert_eq!(purge_delay(), -1);

@@ -13,6 +13,10 @@ use clap::Parser;
 
 // Ingest allocates and frees column buffers across threads; glibc's allocator spends a fifth of
 // the run in lock contention and page faults there (see bench/ingest.sh), mimalloc does not.
+// mimalloc's v2 line (the `v2` feature), not v3: v3 reused little of what a query freed, so a
+// query over `requestparameters` took fresh (zeroed) memory for every page it decompressed:
+// 155 MiB committed against 68 MiB of data read, and 10-30% of the query's time in the kernel
+// zeroing pages (bench/query.sh, "JSON field").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -11,13 +11,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
+use trawl_lake::json_scan::SyntaxError;
 use trawl_lake::json_text::{minify, push_string};
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
 use trawl_lake::{PartitionKey, eventtime};
 
 use crate::columns::{ColumnBuilder, ListColumns};
 use crate::dedup::DedupSet;
-use crate::json_scan::SyntaxError;
 use crate::tape::{ROOT, Slot, Tape};
 
 /// Why a record cannot be stored; it is quarantined instead.

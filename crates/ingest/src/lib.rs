@@ -12,7 +12,6 @@ pub mod dedup;
 pub mod error;
 pub mod feed;
 pub mod gunzip;
-mod json_scan;
 pub mod progress;
 pub mod quarantine;
 pub mod read;

@@ -7,9 +7,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use trawl_lake::json_scan::{Scanner, SyntaxError};
 use trawl_lake::schema::{FieldDef, Kind};
-
-use crate::json_scan::{Scanner, SyntaxError};
 
 /// Where one known field's value is, and what the scan learnt of it.
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,6 +9,7 @@ pub mod check_state;
 pub mod commit;
 pub mod ddl;
 pub mod eventtime;
+pub mod json_scan;
 pub mod json_text;
 pub mod layout;
 pub mod ledger;

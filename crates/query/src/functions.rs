@@ -19,7 +19,6 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::jsonpath;
 
@@ -103,7 +102,7 @@ fn json_text_eval(
 /// distinct text (once in all for a literal), and the document is walked, not built.
 fn json_path_eval(
     args: &[ColumnarValue],
-    f: fn(&RawValue) -> Option<Cow<'_, str>>,
+    f: fn(&str) -> Option<Cow<'_, str>>,
 ) -> Result<ColumnarValue> {
     let n = rows(args);
     let docs = args[0].to_array(n)?;
@@ -128,10 +127,11 @@ enum Paths {
 fn select_each<'a, T: StringArrayType<'a>>(
     docs: T,
     paths: &Paths,
-    f: fn(&RawValue) -> Option<Cow<'_, str>>,
+    f: fn(&str) -> Option<Cow<'_, str>>,
 ) -> StringArray {
     let mut out = StringBuilder::with_capacity(docs.len(), 16 * docs.len());
     let mut parsed: Option<(&str, Option<Vec<jsonpath::Step>>)> = None;
+    let mut scratch = Vec::new();
     for i in 0..docs.len() {
         let steps = match paths {
             Paths::One(steps) => steps.as_ref(),
@@ -149,7 +149,7 @@ fn select_each<'a, T: StringArrayType<'a>>(
         };
         let text = match steps {
             Some(steps) if docs.is_valid(i) => {
-                jsonpath::select_raw(docs.value(i), steps).and_then(f)
+                jsonpath::select_text(docs.value(i), steps, &mut scratch).and_then(f)
             }
             _ => None,
         };
@@ -167,8 +167,8 @@ enum JsonPathResult {
     Json,
 }
 
-fn json_text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<Value>(raw.get())
+fn json_text(raw: &str) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<Value>(raw)
         .ok()
         .map(|v| Cow::Owned(v.to_string()))
 }

@@ -2,11 +2,10 @@
 //! `["key"]`, `['key']` and `[index]`.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::ops::Range;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use serde_json::value::RawValue;
+use trawl_lake::json_scan::{ARRAY, OBJECT, Scanner, SyntaxError};
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,23 +75,90 @@ pub fn scalar_text(v: &Value) -> Option<String> {
 
 /// The JSON text at `steps` inside the JSON text `doc`, found without building the document:
 /// members and elements passed over are checked, not kept. `None` when nothing is there or
-/// `doc` is not JSON.
-pub fn select_raw<'a>(doc: &'a str, steps: &[Step]) -> Option<&'a RawValue> {
-    let Some((first, rest)) = steps.split_first() else {
-        return serde_json::from_str(doc).ok();
+/// `doc` is not JSON. `scratch` is kept between calls so that skipping nested values does not
+/// allocate.
+pub fn select_text<'a>(doc: &'a str, steps: &[Step], scratch: &mut Vec<u8>) -> Option<&'a str> {
+    let mut s = Scanner::new(doc.as_bytes(), scratch);
+    s.skip_ws();
+    let found = find(&mut s, steps).ok()?;
+    s.finish().ok()?;
+    found.map(|range| &doc[range])
+}
+
+/// Scans the value at the scanner's position and returns where the value at `steps` inside it
+/// is. Every byte of the value is checked, found or not.
+fn find(s: &mut Scanner<'_, '_>, steps: &[Step]) -> Result<Option<Range<usize>>, SyntaxError> {
+    let start = s.pos;
+    let Some((step, rest)) = steps.split_first() else {
+        s.value()?;
+        return Ok(Some(start..s.pos));
     };
-    let mut de = serde_json::Deserializer::from_str(doc);
-    let found = Find(first).deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    rest.iter().try_fold(found?, |raw, step| {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        Find(step).deserialize(&mut de).ok().flatten()
-    })
+    match (step, s.peek()) {
+        (Step::Key(wanted), Some(b'{')) => {
+            s.pos += 1;
+            let mut found = None;
+            if !s.empty_container(OBJECT) {
+                loop {
+                    let (literal, escaped) = s.key()?;
+                    if key_is(s.slice(literal), escaped, wanted)? {
+                        // The last of repeated keys wins, as when the document is built.
+                        found = find(s, rest)?;
+                    } else {
+                        s.value()?;
+                    }
+                    if !s.next_or_close(OBJECT)? {
+                        break;
+                    }
+                }
+            }
+            Ok(found)
+        }
+        (Step::Index(wanted), Some(b'[')) => {
+            s.pos += 1;
+            let mut found = None;
+            if !s.empty_container(ARRAY) {
+                let mut i = 0;
+                loop {
+                    s.skip_ws();
+                    if i == *wanted {
+                        found = find(s, rest)?;
+                    } else {
+                        s.value()?;
+                    }
+                    i += 1;
+                    if !s.next_or_close(ARRAY)? {
+                        break;
+                    }
+                }
+            }
+            Ok(found)
+        }
+        _ => {
+            s.value()?;
+            Ok(None)
+        }
+    }
+}
+
+/// Whether an object key's literal (quotes included) names `wanted`. A key that cannot be
+/// decoded (a lone surrogate escape) makes the document unreadable, as it does when the
+/// document is built.
+fn key_is(literal: &[u8], escaped: bool, wanted: &str) -> Result<bool, SyntaxError> {
+    if !escaped {
+        return Ok(&literal[1..literal.len() - 1] == wanted.as_bytes());
+    }
+    std::str::from_utf8(literal)
+        .ok()
+        .and_then(|l| serde_json::from_str::<String>(l).ok())
+        .map(|k| k == wanted)
+        .ok_or(SyntaxError {
+            offset: 0,
+            reason: "a key that cannot be decoded",
+        })
 }
 
 /// [`scalar_text`] of JSON text; a string without escapes is borrowed, not copied.
-pub fn raw_scalar_text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
+pub fn raw_scalar_text(text: &str) -> Option<Cow<'_, str>> {
     match text.as_bytes().first()? {
         b'"' if !text.contains('\\') => Some(Cow::Borrowed(&text[1..text.len() - 1])),
         b'"' => serde_json::from_str(text).ok().map(Cow::Owned),
@@ -101,111 +167,14 @@ pub fn raw_scalar_text(raw: &RawValue) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Finds one step's value in the JSON value being read, passing over the rest.
-struct Find<'s>(&'s Step);
-
-impl<'de> DeserializeSeed<'de> for Find<'_> {
-    type Value = Option<&'de RawValue>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Find<'_> {
-    type Value = Option<&'de RawValue>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(is_key) = map.next_key_seed(KeyIs(self.0))? {
-            if is_key {
-                // The last of repeated keys wins, as when the document is built.
-                found = Some(map.next_value::<&'de RawValue>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let wanted = match self.0 {
-            Step::Index(i) => Some(*i),
-            Step::Key(_) => None,
-        };
-        let mut found = None;
-        let mut i = 0;
-        loop {
-            if Some(i) == wanted {
-                match seq.next_element::<&'de RawValue>()? {
-                    Some(v) => found = Some(v),
-                    None => break,
-                }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
-                break;
-            }
-            i += 1;
-        }
-        Ok(found)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// Whether an object key read is the step's key (compared without copying it when it has no
-/// escapes).
-struct KeyIs<'s>(&'s Step);
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for KeyIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
-        Ok(matches!(self.0, Step::Key(k) if k == key))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn select_raw<'a>(doc: &'a str, steps: &[Step]) -> Option<&'a str> {
+        select_text(doc, steps, &mut Vec::new())
+    }
 
     #[test]
     fn parses_the_forms_athena_queries_use() {
@@ -271,7 +240,7 @@ mod tests {
             let raw = select_raw(doc, &steps);
             let want = select(&built, &steps);
             assert_eq!(
-                raw.map(|r| serde_json::from_str::<Value>(r.get()).unwrap()),
+                raw.map(|r| serde_json::from_str::<Value>(r).unwrap()),
                 want.cloned(),
                 "{path}"
             );
@@ -298,6 +267,13 @@ mod tests {
             (r#"{"a": 1,}"#, "$.a"),
             (r#"{"a": 1e400}"#, "$.a"),
             (r#"{"a": 123456789012345678901234567890}"#, "$.a"),
+            (r#"{"\ud800": 1, "a": 2}"#, "$.a"),
+            (r#"{"\u0061": 1, "a": 2, "\u0061": 3}"#, "$.a"),
+            (r#"{"a": [1, {"b": 2}], "a": [0, {"b": 4}]}"#, "$.a[1].b"),
+            (r#"{"a": [1, {"b": 2}], "a": 3}"#, "$.a[1].b"),
+            ("[ 1 ,\n 2 ]", "$[1]"),
+            (r#"{"a": 1, "b": "#, "$.a"),
+            (r#"{"a": {"b": [}}"#, "$.a.c"),
         ] {
             let steps = parse(path).unwrap();
             let built = serde_json::from_str::<Value>(doc).ok();
@@ -308,6 +284,31 @@ mod tests {
                 want.and_then(scalar_text),
                 "{doc}"
             );
+        }
+    }
+
+    #[test]
+    fn every_cut_of_a_document_selects_as_the_built_document_does() {
+        let doc = r#"{"bucketName": "b\"1", "key": {"k": [1, 2.5, {"x": null}]}, "n": -3e2}"#;
+        for end in 0..=doc.len() {
+            let cut = &doc[..end];
+            let built = serde_json::from_str::<Value>(cut).ok();
+            for path in [
+                "$",
+                "$.bucketName",
+                "$.key.k[1]",
+                "$.key.k[2].x",
+                "$.n",
+                "$.z",
+            ] {
+                let steps = parse(path).unwrap();
+                let want = built.as_ref().and_then(|b| select(b, &steps));
+                assert_eq!(
+                    select_raw(cut, &steps).map(|r| serde_json::from_str::<Value>(r).unwrap()),
+                    want.cloned(),
+                    "{cut:?} {path}"
+                );
+            }
         }
     }
 }

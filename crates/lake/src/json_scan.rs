@@ -1,5 +1,6 @@
-//! A validating JSON scanner over one record's text. It finds where values begin and end
-//! without building them, so the decoder reads each byte once and copies only what it stores.
+//! A validating JSON scanner over one JSON text. It finds where values begin and end without
+//! building them: ingest's decoder reads each byte of a record once and copies only what it
+//! stores, and a query's JSONPath finds one value without building the document around it.
 //!
 //! It accepts exactly what `serde_json` accepts when it skips a value: strict JSON grammar,
 //! no control characters inside strings, only JSON's escapes (a `\u` escape needs four hex
@@ -18,11 +19,14 @@ pub struct SyntaxError {
     pub reason: &'static str,
 }
 
-const OBJECT: u8 = b'}';
-const ARRAY: u8 = b']';
+/// The closing bracket of an object, as [`Scanner::next_or_close`] and
+/// [`Scanner::empty_container`] take it.
+pub const OBJECT: u8 = b'}';
+/// The closing bracket of an array.
+pub const ARRAY: u8 = b']';
 
 /// A position in one record's text.
-pub(crate) struct Scanner<'a, 's> {
+pub struct Scanner<'a, 's> {
     bytes: &'a [u8],
     /// The offset of the next unread byte.
     pub pos: usize,
@@ -50,6 +54,11 @@ impl<'a, 's> Scanner<'a, 's> {
             offset: self.pos,
             reason,
         }
+    }
+
+    /// The bytes in `range` of the text scanned.
+    pub fn slice(&self, range: Range<usize>) -> &'a [u8] {
+        &self.bytes[range]
     }
 
     /// The next byte, not consumed.
