@@ -54,12 +54,7 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    if matches!(
-        cli.command,
-        cli::Command::Ingest(_) | cli::Command::Compact(_)
-    ) {
-        allocator::keep_freed_memory();
-    }
+    allocator::keep_freed_memory();
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),

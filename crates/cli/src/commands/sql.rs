@@ -64,6 +64,7 @@ pub fn run(
     rt.block_on(async {
         let ctx = trawl_query::open_session(&lake, &s3.settings()).await?;
         if interactive {
+            crate::allocator::return_freed_memory_after(1000);
             trawl_query::repl::run_prompt(ctx, options, catalog).await?;
             return Ok(());
         }
