@@ -93,68 +93,53 @@ fn find(s: &mut Scanner<'_, '_>, steps: &[Step]) -> Result<Option<Range<usize>>,
         s.value()?;
         return Ok(Some(start..s.pos));
     };
-    match (step, s.peek()) {
-        (Step::Key(wanted), Some(b'{')) => {
-            s.pos += 1;
-            let mut found = None;
-            if !s.empty_container(OBJECT) {
-                loop {
-                    let (literal, escaped) = s.key()?;
-                    if key_is(s.slice(literal), escaped, wanted)? {
-                        // The last of repeated keys wins, as when the document is built.
-                        found = find(s, rest)?;
-                    } else {
-                        s.value()?;
-                    }
-                    if !s.next_or_close(OBJECT)? {
-                        break;
-                    }
-                }
-            }
-            Ok(found)
-        }
-        (Step::Index(wanted), Some(b'[')) => {
-            s.pos += 1;
-            let mut found = None;
-            if !s.empty_container(ARRAY) {
-                let mut i = 0;
-                loop {
-                    s.skip_ws();
-                    if i == *wanted {
-                        found = find(s, rest)?;
-                    } else {
-                        s.value()?;
-                    }
-                    i += 1;
-                    if !s.next_or_close(ARRAY)? {
-                        break;
-                    }
-                }
-            }
-            Ok(found)
-        }
+    let close = match (step, s.peek()) {
+        (Step::Key(_), Some(b'{')) => OBJECT,
+        (Step::Index(_), Some(b'[')) => ARRAY,
         _ => {
             s.value()?;
-            Ok(None)
+            return Ok(None);
+        }
+    };
+    s.pos += 1;
+    if s.empty_container(close) {
+        return Ok(None);
+    }
+    let mut found = None;
+    for index in 0.. {
+        let on_path = match step {
+            Step::Key(wanted) => {
+                let (literal, escaped) = s.key()?;
+                key_is(s.slice(literal), escaped, wanted)
+                    .ok_or_else(|| s.error("a key that cannot be decoded"))?
+            }
+            Step::Index(wanted) => {
+                s.skip_ws();
+                index == *wanted
+            }
+        };
+        if on_path {
+            // The last of repeated keys wins, as when the document is built.
+            found = find(s, rest)?;
+        } else {
+            s.value()?;
+        }
+        if !s.next_or_close(close)? {
+            break;
         }
     }
+    Ok(found)
 }
 
-/// Whether an object key's literal (quotes included) names `wanted`. A key that cannot be
-/// decoded (a lone surrogate escape) makes the document unreadable, as it does when the
-/// document is built.
-fn key_is(literal: &[u8], escaped: bool, wanted: &str) -> Result<bool, SyntaxError> {
+/// Whether an object key's literal (quotes included) names `wanted`; `None` for a key that
+/// cannot be decoded (a lone surrogate escape), which makes the document unreadable, as it
+/// does when the document is built.
+fn key_is(literal: &[u8], escaped: bool, wanted: &str) -> Option<bool> {
     if !escaped {
-        return Ok(&literal[1..literal.len() - 1] == wanted.as_bytes());
+        return Some(&literal[1..literal.len() - 1] == wanted.as_bytes());
     }
-    std::str::from_utf8(literal)
-        .ok()
-        .and_then(|l| serde_json::from_str::<String>(l).ok())
-        .map(|k| k == wanted)
-        .ok_or(SyntaxError {
-            offset: 0,
-            reason: "a key that cannot be decoded",
-        })
+    let key: String = serde_json::from_str(std::str::from_utf8(literal).ok()?).ok()?;
+    Some(key == wanted)
 }
 
 /// [`scalar_text`] of JSON text; a string without escapes is borrowed, not copied.
