@@ -40,20 +40,21 @@ impl ColumnBuilder {
         }
     }
 
-    /// A builder with room for as many rows and bytes as `like` holds, so a batch about as
-    /// large as the last one is built without growing (copying) its buffers.
+    /// A builder with room for a quarter more rows and bytes than `like` holds, so a batch
+    /// about as large as the last one is built without growing (copying) its buffers: batches
+    /// end on file boundaries, so their sizes vary.
     pub(crate) fn sized_like(kind: Kind, like: &ArrayRef) -> Self {
         match kind {
             Kind::Text | Kind::Json => {
                 let text = like.as_string::<i32>();
                 ColumnBuilder::Text(StringBuilder::with_capacity(
-                    text.len(),
-                    text.values().len(),
+                    room(text.len()),
+                    room(text.values().len()),
                 ))
             }
-            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(like.len())),
+            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(room(like.len()))),
             Kind::Timestamp => ColumnBuilder::Timestamp(
-                TimestampMicrosecondBuilder::with_capacity(like.len()).with_timezone("UTC"),
+                TimestampMicrosecondBuilder::with_capacity(room(like.len())).with_timezone("UTC"),
             ),
             Kind::Struct(fields) => {
                 ColumnBuilder::Struct(StructColumns::sized_like(fields, like.as_struct()))
@@ -63,22 +64,24 @@ impl ColumnBuilder {
                 ColumnBuilder::List(ListColumns {
                     items: StructColumns::sized_like(fields, list.values().as_struct()),
                     offsets: {
-                        let mut offsets = Vec::with_capacity(list.len() + 1);
+                        let mut offsets = Vec::with_capacity(room(list.len()) + 1);
                         offsets.push(0);
                         offsets
                     },
-                    validity: NullBufferBuilder::new(list.len()),
+                    validity: NullBufferBuilder::new(room(list.len())),
                 })
             }
         }
     }
 
-    /// Rows held, nulls included.
+    /// Rows held, nulls included. Read from the builders' own buffers: the null buffer's
+    /// length is a call into another crate, and this is asked for every value appended.
+    #[inline]
     fn len(&self) -> usize {
         match self {
-            ColumnBuilder::Text(b) => b.len(),
+            ColumnBuilder::Text(b) => b.offsets_slice().len() - 1,
             ColumnBuilder::Bool(b) => b.len(),
-            ColumnBuilder::Timestamp(b) => b.len(),
+            ColumnBuilder::Timestamp(b) => b.values_slice().len(),
             ColumnBuilder::Struct(b) => b.len(),
             ColumnBuilder::List(b) => b.len(),
         }
@@ -86,30 +89,27 @@ impl ColumnBuilder {
 
     /// Appends nulls up to `rows` rows: the rows before the parent's current one whose records
     /// lacked this field. Call it before appending the current row's value.
+    #[inline]
     pub(crate) fn pad_to(&mut self, rows: usize) {
         let len = self.len();
         debug_assert!(len <= rows, "a builder is never ahead of its parent");
-        let missing = rows.saturating_sub(len);
-        if missing == 0 {
-            return;
+        if len < rows {
+            self.append_missing(rows - len);
         }
+    }
+
+    fn append_missing(&mut self, missing: usize) {
         match self {
             ColumnBuilder::Text(b) => b.append_nulls(missing),
             ColumnBuilder::Bool(b) => b.append_nulls(missing),
             ColumnBuilder::Timestamp(b) => b.append_nulls(missing),
-            ColumnBuilder::Struct(b) => b.validity.append_n_nulls(missing),
+            ColumnBuilder::Struct(b) => b.append_nulls(missing),
             ColumnBuilder::List(b) => b.append_nulls(missing),
         }
     }
 
     pub(crate) fn append_null(&mut self) {
-        match self {
-            ColumnBuilder::Text(b) => b.append_null(),
-            ColumnBuilder::Bool(b) => b.append_null(),
-            ColumnBuilder::Timestamp(b) => b.append_null(),
-            ColumnBuilder::Struct(b) => b.append_null(),
-            ColumnBuilder::List(b) => b.append_nulls(1),
-        }
+        self.append_missing(1);
     }
 
     /// The column of a batch of `rows` rows, padded with nulls to that length.
@@ -125,11 +125,18 @@ impl ColumnBuilder {
     }
 }
 
+/// Room for `n` and a quarter more.
+pub(crate) fn room(n: usize) -> usize {
+    n + n / 4
+}
+
 /// The builders of an object's known keys, plus its own validity.
 pub(crate) struct StructColumns {
     pub(crate) fields: &'static [FieldDef],
     pub(crate) children: Vec<ColumnBuilder>,
     validity: NullBufferBuilder,
+    /// Rows held (the validity's length, kept here where it costs no call to read).
+    rows: usize,
 }
 
 impl StructColumns {
@@ -138,6 +145,7 @@ impl StructColumns {
             fields,
             children: fields.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
             validity: NullBufferBuilder::new(0),
+            rows: 0,
         }
     }
 
@@ -149,29 +157,37 @@ impl StructColumns {
                 .zip(like.columns())
                 .map(|(d, c)| ColumnBuilder::sized_like(d.kind, c))
                 .collect(),
-            validity: NullBufferBuilder::new(like.len()),
+            validity: NullBufferBuilder::new(room(like.len())),
+            rows: 0,
         }
     }
 
     /// Rows held, nulls included.
+    #[inline]
     fn len(&self) -> usize {
-        self.validity.len()
+        self.rows
     }
 
     /// Marks a row present and returns its index: the caller pads each child it has a value
     /// for to that index, then appends the value.
     pub(crate) fn append_present(&mut self) -> usize {
         self.validity.append_non_null();
-        self.validity.len() - 1
+        self.rows += 1;
+        self.rows - 1
     }
 
     /// A null row; the children are padded when the next value or the end of the batch comes.
     pub(crate) fn append_null(&mut self) {
-        self.validity.append_null();
+        self.append_nulls(1);
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        self.validity.append_n_nulls(n);
+        self.rows += n;
     }
 
     fn finish(&mut self) -> StructArray {
-        let rows = self.len();
+        let rows = std::mem::take(&mut self.rows);
         let arrays = self.children.iter_mut().map(|c| c.finish(rows)).collect();
         StructArray::new(struct_fields(self.fields), arrays, self.validity.finish())
     }
@@ -200,8 +216,9 @@ impl ListColumns {
         self.validity.append_non_null();
     }
 
+    #[inline]
     fn len(&self) -> usize {
-        self.validity.len()
+        self.offsets.len() - 1
     }
 
     /// Appends `n` null lists.

@@ -16,7 +16,7 @@ use trawl_lake::json_text::{minify, push_string};
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
 use trawl_lake::{PartitionKey, eventtime};
 
-use crate::columns::{ColumnBuilder, ListColumns};
+use crate::columns::{ColumnBuilder, ListColumns, room};
 use crate::dedup::DedupSet;
 use crate::tape::{ROOT, Slot, Tape};
 
@@ -81,7 +81,10 @@ impl Rows {
         let unmapped = like.column(RECORD.len()).as_string::<i32>();
         Self {
             columns,
-            unmapped: StringBuilder::with_capacity(unmapped.len(), unmapped.values().len()),
+            unmapped: StringBuilder::with_capacity(
+                room(unmapped.len()),
+                room(unmapped.values().len()),
+            ),
             len: 0,
         }
     }

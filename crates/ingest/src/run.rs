@@ -26,6 +26,10 @@ use crate::writer::{PartitionWriter, StagedFile};
 /// Rows a worker gathers before handing them to the writer.
 const BATCH_ROWS: usize = 8192;
 
+/// File reports a worker gathers before handing them over: one message per file would wake
+/// the writer thousands of times a second for CloudTrail's many small files.
+const REPORTS_PER_MESSAGE: usize = 256;
+
 /// How a run is carried out.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -142,7 +146,7 @@ impl Summary {
 enum Message {
     Rows(Vec<DecodedBatch>),
     Quarantine(QuarantinedRecord),
-    FileDone(FileReport),
+    FilesDone(Vec<FileReport>),
 }
 
 struct FileReport {
@@ -275,8 +279,9 @@ fn write_staged(
                 let mut decoder = Decoder::new(dedup);
                 let mut buffer = Vec::new();
                 let mut scratch = read::Scratch::default();
+                let mut reports = Vec::new();
                 while let Some((file, fetched)) = feed.next() {
-                    let report = read_file(
+                    reports.push(read_file(
                         file,
                         fetched,
                         &mut decoder,
@@ -284,13 +289,18 @@ fn write_staged(
                         &mut scratch,
                         &tx,
                         progress,
-                    );
+                    ));
                     progress.files_done.fetch_add(1, Ordering::Relaxed);
-                    if tx.send(Message::FileDone(report)).is_err() {
+                    if reports.len() >= REPORTS_PER_MESSAGE
+                        && tx
+                            .send(Message::FilesDone(std::mem::take(&mut reports)))
+                            .is_err()
+                    {
                         return;
                     }
                 }
                 let _ = tx.send(Message::Rows(decoder.take_batches()));
+                let _ = tx.send(Message::FilesDone(reports));
             }));
         }
         drop(tx);
@@ -310,8 +320,8 @@ fn write_staged(
             let step = match message {
                 Message::Rows(batches) => batches.into_iter().try_for_each(|b| writer.push(b)),
                 Message::Quarantine(record) => quarantine.add(&record),
-                Message::FileDone(report) => {
-                    account(&mut summary, report);
+                Message::FilesDone(reports) => {
+                    reports.into_iter().for_each(|r| account(&mut summary, r));
                     Ok(())
                 }
             };
@@ -330,6 +340,8 @@ fn write_staged(
         if let Some(e) = failure {
             return Err(e);
         }
+        // Workers finish files in no fixed order: list problems by path, as the inputs are.
+        summary.problems.sort_by(|a, b| a.path.cmp(&b.path));
         let files = writer.finish()?;
         summary.files_written = files.len() as u64;
         summary.events_written = files.iter().map(|f| f.rows).sum();

@@ -278,11 +278,28 @@ impl KeyIndex {
         loop {
             match self.0[slot] {
                 NO_FIELD => return None,
-                i if fields[usize::from(i)].key.as_bytes() == key => return Some(usize::from(i)),
+                i if same_key(fields[usize::from(i)].key.as_bytes(), key) => {
+                    return Some(usize::from(i));
+                }
                 _ => slot = (slot + 1) % INDEX_SLOTS,
             }
         }
     }
+}
+
+/// `a == b` for short keys, eight bytes at a time and without a call to `memcmp`, which
+/// costs more than the comparison itself for keys this short.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tails_match = a_words.remainder().iter().eq(b_words.remainder());
+    tails_match && a_words.zip(b_words).all(|(x, y)| word(x) == word(y))
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_ne_bytes(bytes.try_into().expect("chunks of eight"))
 }
 
 /// The text of a key literal, its escapes undone; `None` for a lone surrogate: a key is
@@ -307,6 +324,29 @@ mod tests {
         for d in fields {
             if let Kind::Struct(f) | Kind::StructList(f) = d.kind {
                 shapes(f, out);
+            }
+        }
+    }
+
+    #[test]
+    fn same_key_agrees_with_slice_equality() {
+        let keys = [
+            "",
+            "a",
+            "type",
+            "eventName",
+            "eventNamf",
+            "sessionCredentialFromConsole",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
+            }
+            // A difference at each position, in the words and in the tail.
+            for i in 0..a.len() {
+                let mut c = a.as_bytes().to_vec();
+                c[i] ^= 1;
+                assert!(!same_key(a.as_bytes(), &c), "{a} at {i}");
             }
         }
     }

@@ -17,7 +17,7 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use trawl_lake::PartitionKey;
-use trawl_lake::schema::{self, SORT_COLUMN, UNMAPPED_COLUMN};
+use trawl_lake::schema::{self, FieldDef, Kind, RECORD, SORT_COLUMN, UNMAPPED_COLUMN};
 
 use crate::decode::DecodedBatch;
 use crate::error::IngestError;
@@ -70,7 +70,27 @@ pub fn writer_properties() -> WriterProperties {
         let path: Vec<String> = c.split('.').map(String::from).collect();
         b = b.set_column_dictionary_enabled(ColumnPath::from(path), false);
     }
+    // Nobody filters JSON documents by their least and greatest text: comparing every value
+    // (often a kilobyte) for those statistics only costs time.
+    let mut json_columns = vec![vec![UNMAPPED_COLUMN.to_string()]];
+    json_paths(RECORD, &mut Vec::new(), &mut json_columns);
+    for path in json_columns {
+        b = b.set_column_statistics_enabled(ColumnPath::from(path), EnabledStatistics::None);
+    }
     b.build()
+}
+
+/// The Parquet paths of the JSON-text columns of `fields`, nested in structs; lists hold none.
+fn json_paths(fields: &[FieldDef], parent: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    for d in fields {
+        parent.push(d.column());
+        match d.kind {
+            Kind::Json => out.push(parent.clone()),
+            Kind::Struct(nested) => json_paths(nested, parent, out),
+            _ => {}
+        }
+        parent.pop();
+    }
 }
 
 /// A Parquet file written to staging, waiting for the commit.
@@ -249,4 +269,30 @@ pub fn write_parquet(
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| IngestError::io(path, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statistics(props: &WriterProperties, path: &str) -> EnabledStatistics {
+        let path: Vec<String> = path.split('.').map(String::from).collect();
+        props.statistics_enabled(&ColumnPath::from(path))
+    }
+
+    #[test]
+    fn json_columns_have_no_statistics_and_the_rest_keep_page_statistics() {
+        let props = writer_properties();
+        for json in [
+            "requestparameters",
+            "responseelements",
+            "unmapped",
+            "useridentity.sessioncontext.webidfederationdata.attributes",
+        ] {
+            assert_eq!(statistics(&props, json), EnabledStatistics::None, "{json}");
+        }
+        for text in ["eventtime", "eventname", "useridentity.arn", "errorcode"] {
+            assert_eq!(statistics(&props, text), EnabledStatistics::Page, "{text}");
+        }
+    }
 }
