@@ -204,12 +204,13 @@ pub type Publish<'a> = dyn Fn(&LedgerRecord) -> Result<PathBuf, IngestError> + '
 /// (which may send them elsewhere, e.g. to a lake in S3).
 pub fn ingest_with(
     lake: &Lake,
-    listing: Listing,
+    mut listing: Listing,
     options: &IngestOptions,
     progress: &Progress,
     publish: &Publish<'_>,
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
+    listing.order_for_reading();
     let run_id = new_run_id();
     if listing.files.is_empty() {
         return Ok(Summary {

@@ -63,6 +63,21 @@ impl DeliveryWindow {
     }
 }
 
+/// The region and day folders (`…/CloudTrail/<region>/YYYY/MM/DD/<file>`) of a file in
+/// CloudTrail's layout.
+fn region_and_day(path: &Path) -> Option<(String, String)> {
+    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
+    let trail = parts
+        .iter()
+        .rposition(|c| *c == "CloudTrail" || *c == "CloudTrail-Insight")?;
+    // The region, year, month and day, then the file name.
+    let folders = parts.get(trail + 1..trail + 5)?;
+    (parts.len() == trail + 6).then(|| {
+        let text: Vec<_> = folders.iter().map(|c| c.to_string_lossy()).collect();
+        (text[0].to_string(), text[1..].join("/"))
+    })
+}
+
 /// The first and last day a CloudTrail date folder (`…/CloudTrail/<region>/YYYY[/MM[/DD]]`)
 /// covers.
 fn date_folder_span(path: &Path) -> Option<(NaiveDate, NaiveDate)> {
@@ -134,6 +149,15 @@ impl Listing {
 }
 
 impl Listing {
+    /// Puts the files in the order a run reads them: grouped by the region and day folders of
+    /// CloudTrail's layout, then by path. An organization trail holds one folder per account for
+    /// every region and day; read account by account, the rows of one partition would arrive
+    /// in as many pieces, to be written as as many small files.
+    pub fn order_for_reading(&mut self) {
+        self.files
+            .sort_by_cached_key(|f| (region_and_day(&f.path), f.path.clone()));
+    }
+
     /// Total bytes to read.
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
@@ -312,6 +336,47 @@ mod tests {
             list(&["/no/such/dir".into()], DeliveryWindow::default()),
             Err(IngestError::MissingSource(_))
         ));
+    }
+
+    #[test]
+    fn files_are_read_partition_by_partition_across_accounts() {
+        let file = |p: &str| SourceFile {
+            path: PathBuf::from(p),
+            size: 1,
+            version: String::new(),
+            object: None,
+        };
+        let paths = [
+            "/t/AWSLogs/o-1/111/CloudTrail/us-east-1/2024/03/11/a.json.gz",
+            "/t/AWSLogs/o-1/111/CloudTrail/us-east-1/2024/03/12/b.json.gz",
+            "/t/AWSLogs/o-1/111/CloudTrail/us-west-2/2024/03/11/c.json.gz",
+            "/t/AWSLogs/o-1/222/CloudTrail/us-east-1/2024/03/11/d.json.gz",
+            "/t/AWSLogs/o-1/222/CloudTrail-Insight/us-east-1/2024/03/12/e.json.gz",
+            "/t/loose/z.json",
+            "s3://b/AWSLogs/333/CloudTrail/us-east-1/2024/03/11/f.json.gz",
+        ];
+        let mut listing = Listing {
+            files: paths.iter().map(|p| file(p)).collect(),
+            ..Listing::default()
+        };
+        listing.order_for_reading();
+        let names: Vec<_> = listing
+            .files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "z.json",
+                "a.json.gz",
+                "d.json.gz",
+                "f.json.gz",
+                "b.json.gz",
+                "e.json.gz",
+                "c.json.gz"
+            ]
+        );
     }
 
     #[test]
