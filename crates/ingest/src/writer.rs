@@ -43,6 +43,22 @@ const NO_DICTIONARY: &[&str] = &[
     UNMAPPED_COLUMN,
 ];
 
+/// Text columns whose least and greatest values prune nothing: random identifiers (every page
+/// spans nearly their whole range) and free text, which queries match, not compare. Their
+/// statistics only cost time: every value compared twice, most in full for repeated values.
+/// JSON-text columns are left out the same way.
+const NO_STATISTICS: &[&str] = &[
+    "useridentity.principalid",
+    "useridentity.accesskeyid",
+    "useridentity.sessioncontext.sessionissuer.principalid",
+    "eventid",
+    "requestid",
+    "sharedeventid",
+    "useragent",
+    "errormessage",
+    UNMAPPED_COLUMN,
+];
+
 /// The Parquet settings of every file in the lake.
 pub fn writer_properties() -> WriterProperties {
     // Parquet numbers leaf columns, so the sort column's index counts the struct leaves before it.
@@ -67,25 +83,27 @@ pub fn writer_properties() -> WriterProperties {
             nulls_first: false,
         }]));
     for c in NO_DICTIONARY {
-        let path: Vec<String> = c.split('.').map(String::from).collect();
-        b = b.set_column_dictionary_enabled(ColumnPath::from(path), false);
+        b = b.set_column_dictionary_enabled(column_path(c), false);
     }
-    // Nobody filters JSON documents by their least and greatest text: comparing every value
-    // (often a kilobyte) for those statistics only costs time.
-    let mut json_columns = vec![vec![UNMAPPED_COLUMN.to_string()]];
-    json_paths(RECORD, &mut Vec::new(), &mut json_columns);
-    for path in json_columns {
-        b = b.set_column_statistics_enabled(ColumnPath::from(path), EnabledStatistics::None);
+    let mut no_statistics: Vec<ColumnPath> = NO_STATISTICS.iter().map(|c| column_path(c)).collect();
+    json_paths(RECORD, &mut Vec::new(), &mut no_statistics);
+    for path in no_statistics {
+        b = b.set_column_statistics_enabled(path, EnabledStatistics::None);
     }
     b.build()
 }
 
+/// The path of a leaf column written with dots (`useridentity.arn`).
+fn column_path(dotted: &str) -> ColumnPath {
+    ColumnPath::from(dotted.split('.').map(String::from).collect::<Vec<_>>())
+}
+
 /// The Parquet paths of the JSON-text columns of `fields`, nested in structs; lists hold none.
-fn json_paths(fields: &[FieldDef], parent: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+fn json_paths(fields: &[FieldDef], parent: &mut Vec<String>, out: &mut Vec<ColumnPath>) {
     for d in fields {
         parent.push(d.column());
         match d.kind {
-            Kind::Json => out.push(parent.clone()),
+            Kind::Json => out.push(ColumnPath::from(parent.clone())),
             Kind::Struct(nested) => json_paths(nested, parent, out),
             _ => {}
         }
@@ -276,18 +294,19 @@ mod tests {
     use super::*;
 
     fn statistics(props: &WriterProperties, path: &str) -> EnabledStatistics {
-        let path: Vec<String> = path.split('.').map(String::from).collect();
-        props.statistics_enabled(&ColumnPath::from(path))
+        props.statistics_enabled(&column_path(path))
     }
 
     #[test]
-    fn json_columns_have_no_statistics_and_the_rest_keep_page_statistics() {
+    fn columns_that_cannot_prune_have_no_statistics_and_the_rest_keep_page_statistics() {
         let props = writer_properties();
         for json in [
             "requestparameters",
             "responseelements",
             "unmapped",
             "useridentity.sessioncontext.webidfederationdata.attributes",
+            "eventid",
+            "useragent",
         ] {
             assert_eq!(statistics(&props, json), EnabledStatistics::None, "{json}");
         }
