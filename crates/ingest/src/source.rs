@@ -124,7 +124,8 @@ fn date_folder_span(path: &Path) -> Option<(NaiveDate, NaiveDate)> {
 /// The inputs of a run.
 #[derive(Debug, Default)]
 pub struct Listing {
-    /// Files to read, sorted by path, each once.
+    /// Files to read, each once: sorted by path as listed, put in reading order by
+    /// [`Listing::order_for_reading`] when a run starts.
     pub files: Vec<SourceFile>,
     /// CloudTrail digest files passed over.
     pub digests_skipped: u64,
