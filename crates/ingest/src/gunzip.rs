@@ -315,14 +315,14 @@ impl<R: BufRead> Read for GzipReader<'_, R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use flate2::Compression;
-    use flate2::write::GzEncoder;
     use std::io::Write;
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
-        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    /// `text` as one gzip member: shared by the tests of every module that reads gzip.
+    pub(crate) fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
         e.write_all(text).unwrap();
         e.finish().unwrap()
     }

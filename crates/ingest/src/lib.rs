@@ -1,9 +1,10 @@
 //! `trawl ingest`: raw CloudTrail files into a lossless, region/date-partitioned Parquet lake.
 //!
-//! The pipeline: [`source`] lists the inputs, [`read`] opens each (decompressing through [`gunzip`]),
-//! [`split`] cuts the text into records, [`decode`] turns records into Arrow columns (keeping
-//! what does not fit in `unmapped`), [`writer`] sorts and writes Parquet per partition, and
-//! [`run`] ties it together on all cores and publishes the result atomically.
+//! The pipeline: [`source`] lists the inputs, [`read`] opens each (inflating small gzip files
+//! whole, larger or broken ones as a stream through [`gunzip`]), [`split`] cuts the text into
+//! records, [`decode`] turns records into Arrow columns (keeping what does not fit in
+//! `unmapped`), [`writer`] sorts and writes Parquet per partition, and [`run`] ties it together
+//! on all cores and publishes the result atomically.
 
 mod columns;
 pub mod compact;
@@ -25,6 +26,8 @@ pub mod split;
 pub mod status;
 mod tape;
 pub mod target;
+mod thread_pool;
+mod whole_gunzip;
 pub mod writer;
 pub mod writing;
 

@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::error::IngestError;
 use crate::read;
 use crate::source::{Listing, SourceFile};
-use crate::split::{Piece, RecordSplitter};
+use crate::split::Piece;
 
 /// What the rebuild found.
 #[derive(Debug, Default, Clone)]
@@ -68,10 +68,9 @@ pub fn rebuild_ledger(
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
                 let counter = AtomicU64::new(0);
-                let mut buffer = Vec::new();
                 let mut scratch = read::Scratch::default();
                 while let Some(f) = candidates.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if wholly_in_lake(f, &ids, &counter, &mut buffer, &mut scratch) {
+                    if wholly_in_lake(f, &ids, &counter, &mut scratch) {
                         held.lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .push(f.stamp());
@@ -158,7 +157,6 @@ fn wholly_in_lake(
     file: &SourceFile,
     ids: &[u128],
     counter: &AtomicU64,
-    buffer: &mut Vec<u8>,
     scratch: &mut read::Scratch,
 ) -> bool {
     #[derive(serde::Deserialize)]
@@ -166,10 +164,13 @@ fn wholly_in_lake(
         #[serde(rename = "eventID")]
         event_id: Option<String>,
     }
-    let Ok(opened) = read::open(&file.path, counter, scratch) else {
+    let Ok(read::Opened {
+        records: mut splitter,
+        ..
+    }) = read::open(&file.path, counter, scratch)
+    else {
         return false;
     };
-    let mut splitter = RecordSplitter::with_buffer(opened.reader, std::mem::take(buffer));
     let whole = loop {
         match splitter.next_piece() {
             Ok(None) => break true,
@@ -185,6 +186,7 @@ fn wholly_in_lake(
             Ok(Some(Piece::Broken { .. })) | Err(_) => break false,
         }
     };
-    *buffer = splitter.into_buffer();
+    let text = splitter.into_buffer();
+    scratch.recycle(text);
     whole
 }

@@ -20,7 +20,7 @@ use crate::progress::Progress;
 use crate::quarantine::{QuarantineFile, QuarantinedRecord};
 use crate::read;
 use crate::source::{Listing, SourceFile};
-use crate::split::{Piece, RecordSplitter};
+use crate::split::Piece;
 use crate::writer::{PartitionWriter, StagedFile};
 
 /// Rows a worker gathers before handing them to the writer.
@@ -278,7 +278,6 @@ fn write_staged(
             let dedup = Arc::clone(&dedup);
             workers.push(scope.spawn(move || {
                 let mut decoder = Decoder::new(dedup);
-                let mut buffer = Vec::new();
                 let mut scratch = read::Scratch::default();
                 let mut reports = Vec::new();
                 while let Some((file, fetched)) = feed.next() {
@@ -286,7 +285,6 @@ fn write_staged(
                         file,
                         fetched,
                         &mut decoder,
-                        &mut buffer,
                         &mut scratch,
                         &tx,
                         progress,
@@ -384,7 +382,6 @@ fn read_file(
     file: &SourceFile,
     fetched: Option<Fetched>,
     decoder: &mut Decoder,
-    buffer: &mut Vec<u8>,
     scratch: &mut read::Scratch,
     tx: &SyncSender<Message>,
     progress: &Progress,
@@ -406,16 +403,14 @@ fn read_file(
         }
         Some(Err(e)) => Err(e),
     };
-    let opened = match opened {
-        Ok(o) => o,
+    let (mut splitter, gzip) = match opened.map(|o| (o.records, o.gzip)) {
+        Ok(opened) => opened,
         Err(e) => {
             report.error = Some(e);
             report.unread = true;
             return report;
         }
     };
-    let gzip = opened.gzip;
-    let mut splitter = RecordSplitter::with_buffer(opened.reader, std::mem::take(buffer));
     let mut index = 0u64;
     loop {
         let piece = match splitter.next_piece_onto(Some(decoder.tape_mut())) {
@@ -473,7 +468,8 @@ fn read_file(
             let _ = tx.send(Message::Rows(decoder.take_batches()));
         }
     }
-    *buffer = splitter.into_buffer();
+    let text = splitter.into_buffer();
+    scratch.recycle(text);
     progress.events.fetch_add(report.stored, Ordering::Relaxed);
     report
 }

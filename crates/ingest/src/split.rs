@@ -120,6 +120,16 @@ impl<R: Read> RecordSplitter<R> {
         }
     }
 
+    /// A splitter over text already in memory: the first `len` bytes of `buf` are the whole
+    /// input, and `reader` is never read.
+    pub fn holding(reader: R, buf: Vec<u8>, len: usize) -> Self {
+        assert!(len <= buf.len(), "the text is inside the buffer");
+        let mut splitter = Self::with_buffer(reader, buf);
+        splitter.end = len;
+        splitter.eof = true;
+        splitter
+    }
+
     /// Gives back the buffer for the next file.
     pub fn into_buffer(self) -> Vec<u8> {
         self.buf

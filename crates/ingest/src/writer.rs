@@ -2,7 +2,7 @@
 //! budget.
 //!
 //! Rows are held per partition until half the budget is reached, then the largest partition is
-//! sorted by `eventtime` and written as one file on a thread of its own (the other half of the
+//! sorted by `eventtime` and written as one file on a thread of a pool (the other half of the
 //! budget is for those), so a nightly run writes a few large files per partition instead of one
 //! small file per input file, and decoding goes on while they are written.
 
@@ -22,6 +22,7 @@ use trawl_lake::schema::{self, FieldDef, Kind, RECORD, SORT_COLUMN, UNMAPPED_COL
 use crate::decode::DecodedBatch;
 use crate::error::IngestError;
 use crate::sort::sort_by_event_time;
+use crate::thread_pool::{ThreadPool, Ticket};
 
 /// Rows per row group: small enough that statistics on the sorted `eventtime` prune well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -128,11 +129,8 @@ struct Pending {
     bytes: usize,
 }
 
-/// A file being sorted and encoded on its own thread, and the bytes of rows it holds.
-type InFlight = (
-    std::thread::JoinHandle<Result<StagedFile, IngestError>>,
-    usize,
-);
+/// A file being sorted and encoded on a thread of the pool, and the bytes of rows it holds.
+type InFlight = (Ticket<Result<StagedFile, IngestError>>, usize);
 
 /// Buffers rows per partition and writes them out as sorted files, encoding several files at
 /// once so that decoding never waits for one file's compression.
@@ -146,6 +144,7 @@ pub struct PartitionWriter {
     files_started: usize,
     max_in_flight: usize,
     in_flight: VecDeque<InFlight>,
+    encoders: ThreadPool,
     written: Vec<StagedFile>,
 }
 
@@ -161,6 +160,7 @@ impl PartitionWriter {
     /// Writes into `staging`, naming files `<file_prefix>-<n>.parquet`, holding at most about
     /// `budget_bytes` of rows in memory.
     pub fn new(staging: PathBuf, file_prefix: String, budget_bytes: usize) -> Self {
+        let max_in_flight = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             staging,
             file_prefix,
@@ -169,8 +169,9 @@ impl PartitionWriter {
             pending: HashMap::new(),
             props: writer_properties(),
             files_started: 0,
-            max_in_flight: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_in_flight,
             in_flight: VecDeque::new(),
+            encoders: ThreadPool::new(max_in_flight),
             written: Vec::new(),
         }
     }
@@ -181,10 +182,10 @@ impl PartitionWriter {
 
     /// Waits for the oldest file being written.
     fn join_oldest(&mut self) -> Result<(), IngestError> {
-        if let Some((handle, _)) = self.in_flight.pop_front() {
-            let file = handle
-                .join()
-                .map_err(|_| IngestError::Worker("a Parquet writing thread panicked".into()))??;
+        if let Some((ticket, _)) = self.in_flight.pop_front() {
+            let file = ticket
+                .wait()
+                .ok_or_else(|| IngestError::Worker("a Parquet writing thread panicked".into()))??;
             self.written.push(file);
         }
         Ok(())
@@ -192,7 +193,11 @@ impl PartitionWriter {
 
     /// Collects the files whose writing threads are done, without waiting.
     fn reap_finished(&mut self) -> Result<(), IngestError> {
-        while self.in_flight.front().is_some_and(|(h, _)| h.is_finished()) {
+        while self
+            .in_flight
+            .front_mut()
+            .is_some_and(|(ticket, _)| ticket.is_done())
+        {
             self.join_oldest()?;
         }
         Ok(())
@@ -247,7 +252,7 @@ impl PartitionWriter {
         let props = self.props.clone();
         let partition = key.clone();
         let bytes = p.bytes;
-        let handle = std::thread::spawn(move || {
+        let ticket = self.encoders.submit(move || {
             let sorted = sort_by_event_time(p.batches)?;
             std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
             write_parquet(&path, &sorted, props)?;
@@ -257,7 +262,7 @@ impl PartitionWriter {
                 rows: sorted.num_rows() as u64,
             })
         });
-        self.in_flight.push_back((handle, bytes));
+        self.in_flight.push_back((ticket, bytes));
         Ok(())
     }
 
