@@ -1,8 +1,9 @@
 //! Settings of the process's allocator (mimalloc, chosen in `main.rs`).
 //!
-//! The only unsafe code of trawl: calls into mimalloc's public C API, which is linked in with
-//! the allocator (the crate's safe wrapper does not cover options), and into the C library's
-//! `mallopt`, for the memory C code (zstd) takes from the C library's own allocator.
+//! One of trawl's two unsafe modules (the other calls libdeflate, in the ingest crate): calls
+//! into mimalloc's public C API, which is linked in with the allocator (the crate's safe
+//! wrapper does not cover options), and into the C library's `mallopt`, for the memory C code
+//! (zstd) takes from the C library's own allocator.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_long};

@@ -3,7 +3,8 @@
 //! CloudTrail files are `{"Records":[…]}`; other feeds give JSON Lines, a bare array, a single
 //! record, or several wrappers back to back (multi-member gzip). [`RecordSplitter`] scans the
 //! bytes once, tracking only strings and brackets, and hands out one record's bytes at a time,
-//! so memory is bounded by the largest record, not the file. An element of a records array that
+//! so memory is bounded by the largest record, not the file (unless it is given a small file's
+//! whole text, [`RecordSplitter::holding`]). An element of a records array that
 //! is a whole object in the bytes read so far is instead found by reading it onto the decoder's
 //! tape (the common case), so that it is parsed once; everything else is parsed by the decoder.
 //!
