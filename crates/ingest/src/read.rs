@@ -76,8 +76,10 @@ pub fn open<'a>(
     scratch: &'a mut Scratch,
 ) -> io::Result<Opened<'a>> {
     let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > WHOLE_INPUT_MAX {
+    let metadata = file.metadata()?;
+    let size = metadata.len();
+    // A pipe or device has no size to go by: it is streamed.
+    if size > WHOLE_INPUT_MAX || !metadata.is_file() {
         let counted = Counting {
             inner: file,
             counter: bytes_read,

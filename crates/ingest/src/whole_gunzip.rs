@@ -80,7 +80,7 @@ impl WholeInflater {
                         break;
                     }
                     Member::NoRoom if text.len() < limit => {
-                        let grown = text.len().saturating_mul(2).clamp(1 << 16, limit);
+                        let grown = text.len().saturating_mul(2).max(1 << 16).min(limit);
                         text.resize(grown, 0);
                     }
                     Member::NoRoom | Member::Bad => return None,
@@ -147,6 +147,13 @@ mod tests {
         let mut expected = big.clone();
         expected.extend(b"tail");
         assert_eq!(inflate(&gz, 64 << 20).unwrap(), expected);
+        // Room grown up to a limit below the first step of growth.
+        let mut small = gzip(&[b'x'; 30_000]);
+        small.extend(gzip(b"tail"));
+        let mut text = vec![b'x'; 30_000];
+        text.extend(b"tail");
+        assert_eq!(inflate(&small, 40_000).unwrap(), text);
+        assert_eq!(inflate(&small, 30_003), None);
         // Identical members: a reader that stopped after the first would still match the
         // last trailer's CRC and length.
         let mut twice = gzip(b"{\"Records\":[]}");
