@@ -9,6 +9,7 @@
 //! (`…/CloudTrail/<region>/YYYY/MM/DD/`) outside it are not even listed, so a nightly run over
 //! years of history reads a few folders, not all of them.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -63,43 +64,45 @@ impl DeliveryWindow {
     }
 }
 
+/// The components of `path` after its last folder named one of `trails` (CloudTrail's
+/// `CloudTrail`, `CloudTrail-Insight`…): the region, the date folders and the file name.
+fn after_trail_folder<'p>(path: &'p Path, trails: &[&str]) -> Option<Vec<&'p OsStr>> {
+    let parts: Vec<&OsStr> = path.iter().collect();
+    let trail = parts
+        .iter()
+        .rposition(|c| trails.iter().any(|t| *c == *t))?;
+    Some(parts[trail + 1..].to_vec())
+}
+
 /// The region and day folders (`…/CloudTrail/<region>/YYYY/MM/DD/<file>`) of a file in
 /// CloudTrail's layout.
 fn region_and_day(path: &Path) -> Option<(String, String)> {
-    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
-    let trail = parts
-        .iter()
-        .rposition(|c| *c == "CloudTrail" || *c == "CloudTrail-Insight")?;
+    let parts = after_trail_folder(path, &["CloudTrail", "CloudTrail-Insight"])?;
     // The region, year, month and day, then the file name.
-    let folders = parts.get(trail + 1..trail + 5)?;
-    (parts.len() == trail + 6).then(|| {
-        let text: Vec<_> = folders.iter().map(|c| c.to_string_lossy()).collect();
-        (text[0].to_string(), text[1..].join("/"))
-    })
+    let [region, year, month, day, _file] = parts.as_slice() else {
+        return None;
+    };
+    let text = |c: &OsStr| c.to_string_lossy().into_owned();
+    Some((text(region), [year, month, day].map(|c| text(c)).join("/")))
 }
 
 /// The first and last day a CloudTrail date folder (`…/CloudTrail/<region>/YYYY[/MM[/DD]]`)
 /// covers.
 fn date_folder_span(path: &Path) -> Option<(NaiveDate, NaiveDate)> {
-    let parts: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+    let after = after_trail_folder(
+        path,
+        &["CloudTrail", "CloudTrail-Insight", "CloudTrail-Digest"],
+    )?;
+    let folders: Vec<String> = after
+        .get(1..)?
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
         .collect();
-    let trail = parts.iter().rposition(|c| {
-        matches!(
-            c.as_str(),
-            "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
-        )
-    })?;
-    let date: Vec<u32> = parts
-        .get(trail + 2..)?
+    let date: Vec<u32> = folders
         .iter()
         .map(|p| p.parse().ok())
         .collect::<Option<_>>()?;
-    let digits_ok = parts[trail + 2..]
-        .iter()
-        .zip([4, 2, 2])
-        .all(|(p, n)| p.len() == n);
+    let digits_ok = folders.iter().zip([4, 2, 2]).all(|(p, n)| p.len() == n);
     if !digits_ok {
         return None;
     }
