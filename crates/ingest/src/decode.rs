@@ -112,6 +112,11 @@ pub struct Decoder {
     tape: Tape,
     /// The record's `unmapped` value, built in a buffer kept from record to record.
     unmapped: String,
+    /// Empty builders sized like the largest batch last taken, for the next partition a
+    /// record opens. Files are read grouped by region and day, so a decoder moves on to a new
+    /// partition every few thousand records; builders grown from empty would copy each of
+    /// their buffers a dozen times on the way.
+    spare: Option<Rows>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -142,6 +147,7 @@ impl Decoder {
             dedup,
             tape: Tape::default(),
             unmapped: String::new(),
+            spare: None,
         }
     }
 
@@ -212,7 +218,8 @@ impl Decoder {
                 let key = PartitionKey::new(Some(region), micros);
                 let next = self.parts.len();
                 let part = *self.part_index.entry(key).or_insert_with_key(|k| {
-                    self.parts.push((k.clone(), Rows::new()));
+                    let rows = self.spare.take().unwrap_or_else(Rows::new);
+                    self.parts.push((k.clone(), rows));
                     next
                 });
                 self.last_partition = Some((region.to_string(), day, part));
@@ -241,8 +248,8 @@ impl Decoder {
 
     /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
     /// builders only for the partition the last record went to (records of one input file
-    /// mostly share one), sized like its last batch, so memory follows the rows decoded, not
-    /// the partitions seen.
+    /// mostly share one), sized like its last batch, and one spare set for the next partition,
+    /// so memory follows the rows decoded, not the partitions seen.
     pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
         self.rows = 0;
         self.part_index.clear();
@@ -262,6 +269,11 @@ impl Decoder {
                 self.last_partition = Some((region.clone(), *day, 0));
             }
             batches.push(DecodedBatch { batch, partition });
+        }
+        if self.spare.is_none()
+            && let Some(largest) = batches.iter().max_by_key(|b| b.batch.num_rows())
+        {
+            self.spare = Some(Rows::sized_like(&largest.batch));
         }
         batches
     }
@@ -565,6 +577,36 @@ mod tests {
                 .sum::<usize>(),
             4
         );
+    }
+
+    #[test]
+    fn partitions_opened_after_a_take_start_empty() {
+        let mut d = Decoder::new(Arc::new(DedupSet::default()));
+        let record = |region: &str, name: &str| {
+            format!(
+                r#"{{"eventTime":"2024-01-02T03:04:05Z","awsRegion":"{region}","eventName":"{name}","resources":[{{"ARN":"{name}"}}]}}"#
+            )
+        };
+        for i in 0..5 {
+            d.append(record("a", &format!("a{i}")).as_bytes()).unwrap();
+        }
+        assert_eq!(d.take_batches()[0].batch.num_rows(), 5);
+        // Region b takes the spare builders, region c new ones, region a its kept ones.
+        for region in ["b", "c", "a"] {
+            d.append(record(region, region).as_bytes()).unwrap();
+        }
+        let batches = d.take_batches();
+        assert_eq!(batches.len(), 3);
+        for b in &batches {
+            let batch = &b.batch;
+            assert_eq!(batch.num_rows(), 1);
+            let schema = batch.schema();
+            let names = batch.column(schema.index_of("eventname").unwrap());
+            let region = b.partition.relative_dir()[7..8].to_string();
+            assert_eq!(names.as_string::<i32>().value(0), region);
+            let resources = batch.column(schema.index_of("resources").unwrap());
+            assert_eq!(resources.as_list::<i32>().value(0).len(), 1);
+        }
     }
 
     #[test]

@@ -94,7 +94,13 @@ pub fn open<'a>(
     } = scratch;
     input.clear();
     input.reserve(size as usize + 1);
-    file.read_to_end(input)?;
+    // Through `take`, not `File::read_to_end`, which would ask the file's size and position
+    // again: two more system calls per file, 40,000 in a run of 20,000 files. The one byte
+    // more tells a file that grew since its size was read, which is then read to its end.
+    (&mut file).take(size + 1).read_to_end(input)?;
+    if input.len() as u64 > size {
+        file.read_to_end(input)?;
+    }
     bytes_read.fetch_add(input.len() as u64, Ordering::Relaxed);
     Ok(held(io::Cursor::new(&input[..]), text, inflater, whole))
 }

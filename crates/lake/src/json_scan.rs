@@ -125,9 +125,24 @@ impl<'a, 's> Scanner<'a, 's> {
 
     /// Scans the string literal at the current position (on its opening quote); returns
     /// whether it holds escapes.
+    #[inline]
     pub fn string(&mut self) -> Result<bool, SyntaxError> {
+        // Most strings have no escape: their first special byte is the closing quote. Scanned
+        // here, where the caller's loop is, without a call (a record holds about 60 strings).
+        let i = self.pos + 1;
+        if let Some(n) = find_special(&self.bytes[i..])
+            && self.bytes[i + n] == b'"'
+        {
+            self.pos = i + n + 1;
+            return Ok(false);
+        }
+        self.string_from(i)
+    }
+
+    /// Scans the rest of a string from `i`: escapes, the error cases.
+    #[inline(never)]
+    fn string_from(&mut self, mut i: usize) -> Result<bool, SyntaxError> {
         let mut escaped = false;
-        let mut i = self.pos + 1;
         loop {
             i += find_special(&self.bytes[i..]).ok_or(SyntaxError {
                 offset: self.bytes.len(),
@@ -288,6 +303,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The offset of the first `"`, `\` or control character in `s`, eight bytes at a time.
+#[inline]
 fn find_special(s: &[u8]) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut offset = 0;
