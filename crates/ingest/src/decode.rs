@@ -112,11 +112,6 @@ pub struct Decoder {
     tape: Tape,
     /// The record's `unmapped` value, built in a buffer kept from record to record.
     unmapped: String,
-    /// Empty builders sized like the largest batch last taken, for the next partition a
-    /// record opens. Files are read grouped by region and day, so a decoder moves on to a new
-    /// partition every few thousand records; builders grown from empty would copy each of
-    /// their buffers a dozen times on the way.
-    spare: Option<Rows>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -147,7 +142,6 @@ impl Decoder {
             dedup,
             tape: Tape::default(),
             unmapped: String::new(),
-            spare: None,
         }
     }
 
@@ -218,8 +212,7 @@ impl Decoder {
                 let key = PartitionKey::new(Some(region), micros);
                 let next = self.parts.len();
                 let part = *self.part_index.entry(key).or_insert_with_key(|k| {
-                    let rows = self.spare.take().unwrap_or_else(Rows::new);
-                    self.parts.push((k.clone(), rows));
+                    self.parts.push((k.clone(), Rows::new()));
                     next
                 });
                 self.last_partition = Some((region.to_string(), day, part));
@@ -248,8 +241,8 @@ impl Decoder {
 
     /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
     /// builders only for the partition the last record went to (records of one input file
-    /// mostly share one), sized like its last batch, and one spare set for the next partition,
-    /// so memory follows the rows decoded, not the partitions seen.
+    /// mostly share one), sized like its last batch, so memory follows the rows decoded, not
+    /// the partitions seen.
     pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
         self.rows = 0;
         self.part_index.clear();
@@ -269,11 +262,6 @@ impl Decoder {
                 self.last_partition = Some((region.clone(), *day, 0));
             }
             batches.push(DecodedBatch { batch, partition });
-        }
-        if self.spare.is_none()
-            && let Some(largest) = batches.iter().max_by_key(|b| b.batch.num_rows())
-        {
-            self.spare = Some(Rows::sized_like(&largest.batch));
         }
         batches
     }
@@ -591,7 +579,7 @@ mod tests {
             d.append(record("a", &format!("a{i}")).as_bytes()).unwrap();
         }
         assert_eq!(d.take_batches()[0].batch.num_rows(), 5);
-        // Region b takes the spare builders, region c new ones, region a its kept ones.
+        // Regions b and c get new builders, region a its kept ones.
         for region in ["b", "c", "a"] {
             d.append(record(region, region).as_bytes()).unwrap();
         }
