@@ -275,9 +275,15 @@ impl PartitionWriter {
 
     /// Writes everything still held and returns every file written.
     pub fn finish(mut self) -> Result<Vec<StagedFile>, IngestError> {
-        let mut keys: Vec<PartitionKey> = self.pending.keys().cloned().collect();
-        keys.sort();
-        for key in keys {
+        // Largest first: the run ends when the last file is written, and a large file started
+        // last would keep one thread busy while the others have nothing left to do.
+        let mut keys: Vec<(usize, PartitionKey)> = self
+            .pending
+            .iter()
+            .map(|(k, p)| (p.bytes, k.clone()))
+            .collect();
+        keys.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, key) in keys {
             self.flush(&key)?;
         }
         while !self.in_flight.is_empty() {
