@@ -131,36 +131,26 @@ fn held<'a, D: AsRef<[u8]> + 'a>(
 ) -> Opened<'a> {
     let bytes = data.get_ref().as_ref();
     let gzip = bytes.starts_with(&GZIP_MAGIC);
-    let buffer = std::mem::take(text);
-    if !gzip {
-        let mut buffer = buffer;
+    let mut buffer = std::mem::take(text);
+    let whole_text = if gzip {
+        if whole.is_none() {
+            *whole = WholeInflater::new();
+        }
+        whole
+            .as_mut()
+            .and_then(|w| w.inflate(bytes, &mut buffer, WHOLE_TEXT_MAX))
+    } else {
         if buffer.len() < bytes.len() {
             buffer.resize(bytes.len(), 0);
         }
         buffer[..bytes.len()].copy_from_slice(bytes);
-        let len = bytes.len();
-        return Opened {
-            records: RecordSplitter::holding(Box::new(io::empty()), buffer, len),
-            gzip,
-        };
-    }
-    if whole.is_none() {
-        *whole = WholeInflater::new();
-    }
-    let mut buffer = buffer;
-    if let Some(len) = whole
-        .as_mut()
-        .and_then(|w| w.inflate(bytes, &mut buffer, WHOLE_TEXT_MAX))
-    {
-        return Opened {
-            records: RecordSplitter::holding(Box::new(io::empty()), buffer, len),
-            gzip,
-        };
-    }
-    Opened {
-        records: RecordSplitter::with_buffer(Box::new(GzipReader::new(data, inflater)), buffer),
-        gzip,
-    }
+        Some(bytes.len())
+    };
+    let records: RecordSplitter<Box<dyn Read + 'a>> = match whole_text {
+        Some(len) => RecordSplitter::holding(Box::new(io::empty()), buffer, len),
+        None => RecordSplitter::with_buffer(Box::new(GzipReader::new(data, inflater)), buffer),
+    };
+    Opened { records, gzip }
 }
 
 /// The records of a file too large to hold whole, read as a stream.
