@@ -41,7 +41,6 @@ const NO_DICTIONARY: &[&str] = &[
     "responseelements",
     "additionaleventdata",
     "serviceeventdetails",
-    UNMAPPED_COLUMN,
 ];
 
 /// Text columns whose least and greatest values prune nothing: random identifiers (every page
