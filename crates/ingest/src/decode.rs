@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
 use trawl_lake::json_scan::SyntaxError;
-use trawl_lake::json_text::{minify, push_string};
+use trawl_lake::json_text::minify;
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
 use trawl_lake::{PartitionKey, eventtime};
 
@@ -174,7 +174,8 @@ impl Decoder {
         bytes: &[u8],
         compact: bool,
     ) -> Result<Outcome, RecordError> {
-        let text = std::str::from_utf8(bytes)?;
+        // Most records are valid: the fast check first, the one that says where it fails after.
+        let text = simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes))?;
         let slots = self.tape.slots(ROOT, RECORD);
         let time = slots[EVENT_TIME];
         if !time.is_present() {
@@ -225,6 +226,7 @@ impl Decoder {
             text,
             tape: &self.tape,
             compact,
+            event_time: (time, micros),
         };
         let unmapped = &mut self.unmapped;
         unmapped.clear();
@@ -279,10 +281,13 @@ impl Patch<'_> {
         self.0.push_str(json);
     }
 
-    fn add(&mut self, key: &str, json: &str) {
+    /// Adds a member for a field of the schema, whose key needs no escaping.
+    fn add(&mut self, key: &'static str, json: &str) {
+        debug_assert!(!needs_escaping(key));
         self.0.push(if self.0.is_empty() { '{' } else { ',' });
-        push_string(key, self.0);
-        self.0.push(':');
+        self.0.push('"');
+        self.0.push_str(key);
+        self.0.push_str("\":");
         self.0.push_str(json);
     }
 
@@ -293,12 +298,19 @@ impl Patch<'_> {
     }
 }
 
+/// Whether `key` holds a character JSON writes escaped.
+fn needs_escaping(key: &str) -> bool {
+    key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// One record read onto a tape, and how to copy it into columns.
 struct Record<'a> {
     text: &'a str,
     tape: &'a Tape,
     /// The text holds no white space outside strings, so values need no minifying.
     compact: bool,
+    /// `eventTime`, read once to choose the partition.
+    event_time: (Slot, i64),
 }
 
 impl Record<'_> {
@@ -387,7 +399,13 @@ impl Record<'_> {
                 }
             },
             (Kind::Timestamp, ColumnBuilder::Timestamp(b)) => {
-                match string_value(raw).as_deref().and_then(eventtime::parse) {
+                let (read, micros) = self.event_time;
+                let micros = if read.range() == slot.range() {
+                    Some(micros)
+                } else {
+                    string_value(raw).as_deref().and_then(eventtime::parse)
+                };
+                match micros {
                     Some(micros) => {
                         b.append_value(micros);
                         if !eventtime::is_canonical_whole_second(&raw[1..raw.len() - 1]) {
@@ -428,7 +446,7 @@ impl Record<'_> {
 
     fn append_list(
         &self,
-        key: &str,
+        key: &'static str,
         fields: &'static [FieldDef],
         list: &mut ListColumns,
         slot: &Slot,
@@ -498,6 +516,20 @@ mod tests {
         let va: serde_json::Value = serde_json::from_str(a).unwrap();
         let vb: serde_json::Value = serde_json::from_str(b).unwrap();
         assert_eq!(va, vb, "\n{a}\n{b}");
+    }
+
+    #[test]
+    fn no_key_of_the_schema_needs_escaping() {
+        fn check(fields: &[FieldDef]) {
+            for d in fields {
+                assert!(!needs_escaping(d.key), "{}", d.key);
+                if let Kind::Struct(f) | Kind::StructList(f) = d.kind {
+                    check(f);
+                }
+            }
+        }
+        check(RECORD);
+        assert!(needs_escaping("a\"b") && needs_escaping("a\\b") && needs_escaping("a\nb"));
     }
 
     #[test]
