@@ -359,19 +359,28 @@ impl Record<'_> {
         slot: &Slot,
         patch: &mut Patch,
     ) {
-        let raw = &self.text[slot.range()];
-        let first = raw.as_bytes()[0];
+        let range = slot.range();
+        let first = self.text.as_bytes()[range.start];
         if first == b'n' {
             column.append_null();
             patch.add(def.key, "null");
             return;
         }
+        // The common case, a string without escapes, slices the text once (each slice of a
+        // `str` checks both ends fall between characters).
+        if let (Kind::Text, ColumnBuilder::Text(b)) = (def.kind, &mut *column)
+            && first == b'"'
+            && !slot.escaped
+        {
+            b.append_value(&self.text[range.start + 1..range.end - 1]);
+            return;
+        }
+        let raw = &self.text[range];
         match (def.kind, column) {
             (Kind::Json, ColumnBuilder::Text(b)) => b.append_value(self.json(slot.range())),
+            // A string with escapes to undo.
             (Kind::Text, ColumnBuilder::Text(b)) if first == b'"' => {
-                if !slot.escaped {
-                    b.append_value(&raw[1..raw.len() - 1]);
-                } else if let Ok(s) = serde_json::from_str::<String>(raw) {
+                if let Ok(s) = serde_json::from_str::<String>(raw) {
                     b.append_value(s);
                 } else {
                     // A lone surrogate escape has no UTF-8 form: keep the text only in
