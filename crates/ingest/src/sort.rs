@@ -62,8 +62,7 @@ pub(crate) fn sort_by_event_time(batches: Vec<RecordBatch>) -> Result<RecordBatc
             } else if by_runs && same_type {
                 copy_runs(&arrays, &runs)
             } else {
-                let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
-                interleave(&refs, &order)
+                gather(&arrays, &order)
             }
         })
         .collect::<Result<_, _>>()?;
@@ -91,6 +90,46 @@ fn time_order(batches: &[RecordBatch], time_index: usize) -> Vec<(usize, usize)>
         .into_iter()
         .map(|(_, b, r)| (b as usize, r as usize))
         .collect()
+}
+
+/// One column's rows gathered in `order`, row by row. A struct's fields are gathered one by
+/// one, so that a field no row has is made as nulls rather than gathered (Arrow's `interleave`
+/// gathers every field of a struct, and most files lack some of `userIdentity`'s).
+fn gather(arrays: &[ArrayRef], order: &[(usize, usize)]) -> Result<ArrayRef, ArrowError> {
+    let data_type = arrays[0].data_type();
+    if arrays.iter().any(|a| a.data_type() != data_type) {
+        // Arrow's kernels refuse this and say so.
+        let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
+        return interleave(&refs, order);
+    }
+    if arrays.iter().all(|a| a.null_count() == a.len()) {
+        return Ok(new_null_array(data_type, order.len()));
+    }
+    let DataType::Struct(fields) = data_type else {
+        let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
+        return interleave(&refs, order);
+    };
+    let structs: Vec<&StructArray> = arrays.iter().map(|a| a.as_struct()).collect();
+    let children = (0..fields.len())
+        .map(|i| {
+            let field: Vec<ArrayRef> = structs.iter().map(|s| Arc::clone(s.column(i))).collect();
+            gather(&field, order)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let validity = if structs.iter().any(|s| s.null_count() > 0) {
+        let mut validity = NullBufferBuilder::new(order.len());
+        for &(batch, row) in order {
+            validity.append(structs[batch].is_valid(row));
+        }
+        validity.finish()
+    } else {
+        None
+    };
+    Ok(Arc::new(StructArray::try_new(
+        fields.clone(),
+        children,
+        validity,
+    )?))
 }
 
 /// `order` as runs of rows that follow each other in one batch.
@@ -242,6 +281,14 @@ mod tests {
             batch(&[15]),
         ];
         assert_eq!(sorted_minutes(&batches), [5, 10, 15, 20, 30, 40]);
+        // A field of a struct that no row has comes out null, at full length.
+        let sorted = sort_by_event_time(batches.to_vec()).unwrap();
+        let identity = sorted
+            .column(schema::file_schema().index_of("useridentity").unwrap())
+            .as_struct();
+        let arn = identity.column_by_name("arn").unwrap();
+        assert_eq!((arn.len(), arn.null_count()), (6, 6));
+        assert_eq!(identity.null_count(), 0);
         assert_eq!(sort_by_event_time(Vec::new()).unwrap().num_rows(), 0);
         let empty = sort_by_event_time(vec![batch(&[]), batch(&[])]).unwrap();
         assert_eq!(empty.num_rows(), 0);
