@@ -158,8 +158,14 @@ impl Listing {
     /// every region and day; read account by account, the rows of one partition would arrive
     /// in as many pieces, to be written as as many small files.
     pub fn order_for_reading(&mut self) {
-        self.files
-            .sort_by_cached_key(|f| (region_and_day(&f.path), f.path.clone()));
+        // Paths compared as bytes: `Path`'s own order walks components, which made this sort
+        // a tenth of a second of one core, before any file was read, for 20,000 files.
+        self.files.sort_by_cached_key(|f| {
+            (
+                region_and_day(&f.path),
+                f.path.as_os_str().as_encoded_bytes().to_vec(),
+            )
+        });
     }
 
     /// Total bytes to read.
