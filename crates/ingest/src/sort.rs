@@ -51,19 +51,7 @@ pub(crate) fn sort_by_event_time(batches: Vec<RecordBatch>) -> Result<RecordBatc
                 .iter_mut()
                 .map(|b| std::mem::replace(&mut b[c], new_null_array(&DataType::Null, 0)))
                 .collect();
-            // Arrow's run copier panics on arrays of different types; `interleave` says so.
-            let same_type = arrays
-                .windows(2)
-                .all(|w| w[0].data_type() == w[1].data_type());
-            if same_type && arrays.iter().all(|a| a.null_count() == a.len()) {
-                // A field no row has (a third of the columns of a typical file): nothing to
-                // gather.
-                Ok(new_null_array(arrays[0].data_type(), order.len()))
-            } else if by_runs && same_type {
-                copy_runs(&arrays, &runs)
-            } else {
-                gather(&arrays, &order)
-            }
+            in_order(&arrays, &order, by_runs.then_some(&runs[..]))
         })
         .collect::<Result<_, _>>()?;
     Ok(RecordBatch::try_new(Arc::clone(&schema), sorted)?)
@@ -92,18 +80,27 @@ fn time_order(batches: &[RecordBatch], time_index: usize) -> Vec<(usize, usize)>
         .collect()
 }
 
-/// One column's rows gathered in `order`, row by row. A struct's fields are gathered one by
-/// one, so that a field no row has is made as nulls rather than gathered (Arrow's `interleave`
-/// gathers every field of a struct, and most files lack some of `userIdentity`'s).
-fn gather(arrays: &[ArrayRef], order: &[(usize, usize)]) -> Result<ArrayRef, ArrowError> {
+/// One column's rows in `order`: copied a run at a time when `runs` (the same order, as runs)
+/// is given, else gathered row by row. A column no row has (a third of them in a typical file)
+/// is made as nulls, not copied. When gathering, a struct's fields are gathered one by one, so
+/// the same holds for a field of a struct (Arrow's `interleave` gathers every field of a
+/// struct, and most files lack some of `userIdentity`'s).
+fn in_order(
+    arrays: &[ArrayRef],
+    order: &[(usize, usize)],
+    runs: Option<&[Run]>,
+) -> Result<ArrayRef, ArrowError> {
     let data_type = arrays[0].data_type();
     if arrays.iter().any(|a| a.data_type() != data_type) {
-        // Arrow's kernels refuse this and say so.
+        // Arrow's run copier panics on arrays of different types; `interleave` says so.
         let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
         return interleave(&refs, order);
     }
     if arrays.iter().all(|a| a.null_count() == a.len()) {
         return Ok(new_null_array(data_type, order.len()));
+    }
+    if let Some(runs) = runs {
+        return copy_runs(arrays, runs);
     }
     let DataType::Struct(fields) = data_type else {
         let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
@@ -113,7 +110,7 @@ fn gather(arrays: &[ArrayRef], order: &[(usize, usize)]) -> Result<ArrayRef, Arr
     let children = (0..fields.len())
         .map(|i| {
             let field: Vec<ArrayRef> = structs.iter().map(|s| Arc::clone(s.column(i))).collect();
-            gather(&field, order)
+            in_order(&field, order, None)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let validity = if structs.iter().any(|s| s.null_count() > 0) {

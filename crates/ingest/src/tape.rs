@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use trawl_lake::json_scan::{Scanner, SyntaxError};
+use trawl_lake::json_scan::{Scanner, SyntaxError, same_bytes};
 use trawl_lake::schema::{FieldDef, Kind};
 
 /// Where one known field's value is, and what the scan learnt of it.
@@ -343,19 +343,12 @@ impl KeyIndex {
     }
 }
 
-/// `a == b` for short keys, eight bytes at a time and without a call to `memcmp`, which
-/// costs more than the comparison itself for keys this short.
+/// `a == b` for short keys, without a call to `memcmp`, which costs more than the comparison
+/// itself for keys this short. Kept out of line: it serves the lookup, which runs only when a
+/// guessed key was wrong, and inlined it made the guessing loop around it slower.
+#[inline(never)]
 fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tails_match = a_words.remainder().iter().eq(b_words.remainder());
-    tails_match && a_words.zip(b_words).all(|(x, y)| word(x) == word(y))
-}
-
-fn word(bytes: &[u8]) -> u64 {
-    u64::from_ne_bytes(bytes.try_into().expect("chunks of eight"))
+    a.len() == b.len() && same_bytes(a, b)
 }
 
 /// The text of a key literal, its escapes undone; `None` for a lone surrogate: a key is
