@@ -1,32 +1,48 @@
-//! A few long-lived threads that run jobs handed to them, each job's result collected through
-//! its own [`Ticket`].
+//! A few long-lived threads that run jobs handed to them and hand back each job's result as
+//! soon as it ends, whichever job ends first.
 //!
 //! Files were sorted and encoded each on a thread of its own, about a hundred threads per run
 //! of a million events: each new thread started with a fresh heap, so the memory it took was
 //! taken from the allocator's arena again and faulted in (and zeroed by the kernel) anew. Kept
 //! threads reuse what their earlier jobs freed.
+//!
+//! Results come back in the order jobs end, not the order they were given: waiting for the
+//! oldest job left a thread idle whenever a later, smaller job ended first, which at the end of
+//! a run (a large partition started first, then many small ones) kept one core of two idle.
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Which job a result belongs to, as [`ThreadPool::submit`] numbered it.
+pub(crate) type JobId = u64;
+
+/// A job's result: `None` if the job panicked.
+pub(crate) type Finished<T> = (JobId, Option<T>);
+
 /// Threads waiting for jobs; dropping the pool lets them finish the jobs given and end.
-pub(crate) struct ThreadPool {
+pub(crate) struct ThreadPool<T> {
     jobs: Option<Sender<Job>>,
+    finished_tx: Sender<Finished<T>>,
+    finished: Receiver<Finished<T>>,
+    next_id: JobId,
+    /// Jobs given whose results have not been taken.
+    running: usize,
     threads: Vec<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for ThreadPool {
+impl<T> std::fmt::Debug for ThreadPool<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ThreadPool")
             .field("threads", &self.threads.len())
+            .field("running", &self.running)
             .finish()
     }
 }
 
-impl ThreadPool {
+impl<T: Send + 'static> ThreadPool<T> {
     /// A pool of `threads` threads (at least one).
     pub fn new(threads: usize) -> Self {
         let (jobs, queue) = channel::<Job>();
@@ -44,38 +60,66 @@ impl ThreadPool {
                         let Ok(job) = job else {
                             return; // The pool is gone.
                         };
-                        // A job that panics loses only its result (its ticket says so); the
-                        // thread goes on to the next job.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        job();
                     }
                 })
             })
             .collect();
+        let (finished_tx, finished) = channel();
         Self {
             jobs: Some(jobs),
+            finished_tx,
+            finished,
+            next_id: 0,
+            running: 0,
             threads,
         }
     }
 
-    /// Runs `job` on the first free thread.
-    pub fn submit<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Ticket<T> {
-        let (reply, result) = sync_channel(1);
+    /// Queues `job` for the first free thread and returns its number.
+    pub fn submit(&mut self, job: impl FnOnce() -> T + Send + 'static) -> JobId {
+        let id = self.next_id;
+        self.next_id += 1;
+        let finished = self.finished_tx.clone();
         let job: Job = Box::new(move || {
-            // The ticket may be gone (its owner gave up): the result is then dropped.
-            let _ = reply.send(job());
+            // A job that panics loses only its result (reported as `None`); the thread goes
+            // on to the next job.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).ok();
+            let _ = finished.send((id, result));
         });
-        if let Some(jobs) = &self.jobs {
-            // Sending fails only if every thread died; the ticket then reports the job lost.
-            let _ = jobs.send(job);
+        self.running += 1;
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
+        if !matches!(sent, Some(Ok(()))) {
+            // Every thread died (they do not: jobs run under `catch_unwind`); report it lost.
+            let _ = self.finished_tx.send((id, None));
         }
-        Ticket {
-            result,
-            ready: None,
+        id
+    }
+
+    /// The result of a job that has ended, without waiting; `None` if none has.
+    pub fn try_finished(&mut self) -> Option<Finished<T>> {
+        match self.finished.try_recv() {
+            Ok(done) => {
+                self.running -= 1;
+                Some(done)
+            }
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
         }
+    }
+
+    /// Waits for the next job to end and returns its result; `None` if no job is running.
+    pub fn wait_finished(&mut self) -> Option<Finished<T>> {
+        if self.running == 0 {
+            return None;
+        }
+        // The pool keeps a sender itself, so this returns once a job sends.
+        let done = self.finished.recv().ok()?;
+        self.running -= 1;
+        Some(done)
     }
 }
 
-impl Drop for ThreadPool {
+impl<T> Drop for ThreadPool<T> {
     fn drop(&mut self) {
         self.jobs.take();
         for thread in self.threads.drain(..) {
@@ -84,61 +128,57 @@ impl Drop for ThreadPool {
     }
 }
 
-/// The result of one job, to come.
-#[derive(Debug)]
-pub(crate) struct Ticket<T> {
-    result: Receiver<T>,
-    ready: Option<T>,
-}
-
-impl<T> Ticket<T> {
-    /// Whether the job has ended (with a result, or by panicking).
-    pub fn is_done(&mut self) -> bool {
-        if self.ready.is_some() {
-            return true;
-        }
-        match self.result.try_recv() {
-            Ok(value) => {
-                self.ready = Some(value);
-                true
-            }
-            Err(TryRecvError::Empty) => false,
-            Err(TryRecvError::Disconnected) => true,
-        }
-    }
-
-    /// Waits for the job's result; `None` if it panicked.
-    pub fn wait(self) -> Option<T> {
-        self.ready.or_else(|| self.result.recv().ok())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+    use std::sync::mpsc::sync_channel;
 
     #[test]
     fn jobs_run_on_the_kept_threads_and_a_panic_is_reported_not_spread() {
-        let pool = ThreadPool::new(2);
-        let tickets: Vec<_> = (0..20u64)
+        let mut pool = ThreadPool::new(2);
+        let ids: Vec<JobId> = (0..20u64)
             .map(|i| pool.submit(move || (i * i, std::thread::current().id())))
             .collect();
+        let mut results = HashMap::new();
+        while let Some((id, result)) = pool.wait_finished() {
+            results.insert(id, result.unwrap());
+        }
+        assert_eq!(results.len(), 20);
         let mut threads = std::collections::HashSet::new();
-        for (i, ticket) in tickets.into_iter().enumerate() {
-            let (square, thread) = ticket.wait().unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let (square, thread) = results[id];
             assert_eq!(square, (i * i) as u64);
             threads.insert(thread);
         }
         assert!(threads.len() <= 2, "{threads:?}");
         assert!(!threads.contains(&std::thread::current().id()));
-        let mut lost = pool.submit(|| -> u32 { panic!("a job fails") });
-        while !lost.is_done() {
-            std::thread::yield_now();
-        }
-        assert_eq!(lost.wait(), None);
+        let lost = pool.submit(|| -> (u64, std::thread::ThreadId) { panic!("a job fails") });
+        assert_eq!(pool.wait_finished(), Some((lost, None)));
+        assert_eq!(pool.running, 0);
         // Both threads still take jobs.
-        let later: Vec<_> = (0..4).map(|i| pool.submit(move || i + 1)).collect();
-        let later: Vec<_> = later.into_iter().map(|t| t.wait()).collect();
-        assert_eq!(later, [Some(1), Some(2), Some(3), Some(4)]);
+        for i in 0..4 {
+            pool.submit(move || (i + 1, std::thread::current().id()));
+        }
+        let mut later: Vec<u64> = std::iter::from_fn(|| pool.wait_finished())
+            .map(|(_, r)| r.unwrap().0)
+            .collect();
+        later.sort();
+        assert_eq!(later, [1, 2, 3, 4]);
+        assert_eq!(pool.try_finished(), None);
+    }
+
+    #[test]
+    fn a_job_that_ends_first_is_handed_back_first() {
+        let mut pool = ThreadPool::new(2);
+        let (release, blocked) = sync_channel::<()>(0);
+        let slow = pool.submit(move || blocked.recv().is_ok());
+        let quick = pool.submit(|| true);
+        // The quick job's result comes back while the older one is still running.
+        assert_eq!(pool.wait_finished(), Some((quick, Some(true))));
+        assert_eq!(pool.try_finished(), None);
+        release.send(()).unwrap();
+        assert_eq!(pool.wait_finished(), Some((slow, Some(true))));
+        assert_eq!(pool.wait_finished(), None);
     }
 }

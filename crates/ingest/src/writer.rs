@@ -6,7 +6,7 @@
 //! budget is for those), so a nightly run writes a few large files per partition instead of one
 //! small file per input file, and decoding goes on while they are written.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ use trawl_lake::schema::{self, FieldDef, Kind, RECORD, SORT_COLUMN, UNMAPPED_COL
 use crate::decode::DecodedBatch;
 use crate::error::IngestError;
 use crate::sort::sort_by_event_time;
-use crate::thread_pool::{ThreadPool, Ticket};
+use crate::thread_pool::{JobId, ThreadPool};
 
 /// Rows per row group: small enough that statistics on the sorted `eventtime` prune well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -135,9 +135,6 @@ struct Pending {
     bytes: usize,
 }
 
-/// A file being sorted and encoded on a thread of the pool, and the bytes of rows it holds.
-type InFlight = (Ticket<Result<StagedFile, IngestError>>, usize);
-
 /// Buffers rows per partition and writes them out as sorted files, encoding several files at
 /// once so that decoding never waits for one file's compression.
 pub struct PartitionWriter {
@@ -149,8 +146,9 @@ pub struct PartitionWriter {
     props: WriterProperties,
     files_started: usize,
     max_in_flight: usize,
-    in_flight: VecDeque<InFlight>,
-    encoders: ThreadPool,
+    /// Bytes of rows held by each file being sorted and encoded.
+    in_flight: HashMap<JobId, usize>,
+    encoders: ThreadPool<Result<StagedFile, IngestError>>,
     written: Vec<StagedFile>,
 }
 
@@ -176,36 +174,40 @@ impl PartitionWriter {
             props: writer_properties(),
             files_started: 0,
             max_in_flight,
-            in_flight: VecDeque::new(),
+            in_flight: HashMap::new(),
             encoders: ThreadPool::new(max_in_flight),
             written: Vec::new(),
         }
     }
 
     fn in_flight_bytes(&self) -> usize {
-        self.in_flight.iter().map(|(_, b)| b).sum()
+        self.in_flight.values().sum()
     }
 
-    /// Waits for the oldest file being written.
-    fn join_oldest(&mut self) -> Result<(), IngestError> {
-        if let Some((ticket, _)) = self.in_flight.pop_front() {
-            let file = ticket
-                .wait()
-                .ok_or_else(|| IngestError::Worker("a Parquet writing thread panicked".into()))??;
-            self.written.push(file);
+    /// Waits for whichever file being written ends first.
+    fn join_one(&mut self) -> Result<(), IngestError> {
+        if let Some(done) = self.encoders.wait_finished() {
+            self.collect(done)?;
         }
         Ok(())
     }
 
     /// Collects the files whose writing threads are done, without waiting.
     fn reap_finished(&mut self) -> Result<(), IngestError> {
-        while self
-            .in_flight
-            .front_mut()
-            .is_some_and(|(ticket, _)| ticket.is_done())
-        {
-            self.join_oldest()?;
+        while let Some(done) = self.encoders.try_finished() {
+            self.collect(done)?;
         }
+        Ok(())
+    }
+
+    fn collect(
+        &mut self,
+        (id, result): (JobId, Option<Result<StagedFile, IngestError>>),
+    ) -> Result<(), IngestError> {
+        self.in_flight.remove(&id);
+        let file = result
+            .ok_or_else(|| IngestError::Worker("a Parquet writing thread panicked".into()))??;
+        self.written.push(file);
         Ok(())
     }
 
@@ -227,7 +229,7 @@ impl PartitionWriter {
         while self.held_bytes + self.in_flight_bytes() > self.budget_bytes
             && !self.in_flight.is_empty()
         {
-            self.join_oldest()?;
+            self.join_one()?;
         }
         Ok(())
     }
@@ -240,15 +242,22 @@ impl PartitionWriter {
         self.held_bytes += bytes;
     }
 
-    /// Starts writing one partition's rows as a file on its own thread.
+    /// Starts writing one partition's rows as a file on a thread of the pool, once one is
+    /// free.
     fn flush(&mut self, key: &PartitionKey) -> Result<(), IngestError> {
+        while self.in_flight.len() >= self.max_in_flight {
+            self.join_one()?;
+        }
+        self.submit(key);
+        Ok(())
+    }
+
+    /// Queues one partition's rows to be written as a file.
+    fn submit(&mut self, key: &PartitionKey) {
         let Some(p) = self.pending.remove(key) else {
-            return Ok(());
+            return;
         };
         self.held_bytes -= p.bytes;
-        while self.in_flight.len() >= self.max_in_flight {
-            self.join_oldest()?;
-        }
         let dir = self.staging.join(key.relative_dir());
         let path = dir.join(format!(
             "{}-{:05}.parquet",
@@ -258,7 +267,7 @@ impl PartitionWriter {
         let props = self.props.clone();
         let partition = key.clone();
         let bytes = p.bytes;
-        let ticket = self.encoders.submit(move || {
+        let id = self.encoders.submit(move || {
             let sorted = sort_by_event_time(p.batches)?;
             std::fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
             write_parquet(&path, &sorted, props)?;
@@ -268,14 +277,14 @@ impl PartitionWriter {
                 rows: sorted.num_rows() as u64,
             })
         });
-        self.in_flight.push_back((ticket, bytes));
-        Ok(())
+        self.in_flight.insert(id, bytes);
     }
 
     /// Writes everything still held and returns every file written.
     pub fn finish(mut self) -> Result<Vec<StagedFile>, IngestError> {
-        // Largest first: the run ends when the last file is written, and a large file started
-        // last would keep one thread busy while the others have nothing left to do.
+        // All queued at once (their rows are held already), largest first: the run ends when
+        // the last file is written, and a large file started last would keep one thread busy
+        // while the others have nothing left to do.
         let mut keys: Vec<(usize, PartitionKey)> = self
             .pending
             .iter()
@@ -283,11 +292,13 @@ impl PartitionWriter {
             .collect();
         keys.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         for (_, key) in keys {
-            self.flush(&key)?;
+            self.submit(&key);
         }
         while !self.in_flight.is_empty() {
-            self.join_oldest()?;
+            self.join_one()?;
         }
+        // Files end in no fixed order: list them as they are named.
+        self.written.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(self.written)
     }
 }
