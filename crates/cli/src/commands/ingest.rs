@@ -173,8 +173,7 @@ fn list_sources(
             &mut listing,
         ))?;
     }
-    listing.files.sort();
-    listing.files.dedup_by(|a, b| a.path == b.path);
+    listing.sort_and_dedup();
     Ok(listing)
 }
 
