@@ -77,11 +77,12 @@ fn parts(path: &Path) -> impl DoubleEndedIterator<Item = &[u8]> {
 /// The components of `path` after its last folder named one of `trails` (CloudTrail's
 /// `CloudTrail`, `CloudTrail-Insight`…): the region, the date folders and the file name.
 fn after_trail_folder<'p>(path: &'p Path, trails: &[&str]) -> Option<Vec<&'p [u8]>> {
-    let parts: Vec<&[u8]> = parts(path).collect();
+    let mut parts: Vec<&[u8]> = parts(path).collect();
     let trail = parts
         .iter()
         .rposition(|c| trails.iter().any(|t| *c == t.as_bytes()))?;
-    Some(parts[trail + 1..].to_vec())
+    parts.drain(..=trail);
+    Some(parts)
 }
 
 /// The order a run reads `path` in: files outside CloudTrail's layout first, then those of
