@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, StringBuilder};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringBuilder};
+use arrow::compute::filter_record_batch;
 use trawl_lake::json_scan::SyntaxError;
 use trawl_lake::json_text::{minify, push_string};
 use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind, RECORD};
@@ -37,15 +38,6 @@ pub enum RecordError {
     BadEventTime(String),
 }
 
-/// What became of a record that was not refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Appended to the batch.
-    Stored,
-    /// The same event (same eventID, same bytes) was already stored in this run.
-    Duplicate,
-}
-
 /// Rows of one partition, decoded so far.
 #[derive(Debug)]
 pub struct DecodedBatch {
@@ -60,6 +52,9 @@ struct Rows {
     columns: Vec<ColumnBuilder>,
     unmapped: StringBuilder,
     len: usize,
+    /// Rows found to be second deliveries after they were appended, in increasing order:
+    /// left out when the batch is finished.
+    dropped: Vec<usize>,
 }
 
 impl Rows {
@@ -68,6 +63,7 @@ impl Rows {
             columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
             unmapped: StringBuilder::new(),
             len: 0,
+            dropped: Vec::new(),
         }
     }
 
@@ -86,6 +82,7 @@ impl Rows {
                 room(unmapped.values().len()),
             ),
             len: 0,
+            dropped: Vec::new(),
         }
     }
 
@@ -94,8 +91,16 @@ impl Rows {
         let mut arrays: Vec<_> = self.columns.iter_mut().map(|c| c.finish(rows)).collect();
         arrays.push(Arc::new(self.unmapped.finish()));
         self.len = 0;
-        RecordBatch::try_new(schema::file_schema(), arrays)
-            .expect("builders follow the file schema")
+        let batch = RecordBatch::try_new(schema::file_schema(), arrays)
+            .expect("builders follow the file schema");
+        if self.dropped.is_empty() {
+            return batch;
+        }
+        let mut keep = vec![true; rows];
+        for row in self.dropped.drain(..) {
+            keep[row] = false;
+        }
+        filter_record_batch(&batch, &BooleanArray::from(keep)).expect("a mask as long as the batch")
     }
 }
 
@@ -108,6 +113,14 @@ pub struct Decoder {
     last_partition: Option<(String, i32, usize)>,
     rows: usize,
     dedup: Arc<DedupSet>,
+    /// Fingerprints of the records appended since the last check against `dedup`, with their
+    /// (part, row): checked a file at a time.
+    unchecked: Vec<u128>,
+    unchecked_rows: Vec<(usize, usize)>,
+    /// Scratch for the positions in `unchecked` found to be second deliveries.
+    seen: Vec<usize>,
+    /// Second deliveries found and left out since [`Decoder::settle_duplicates`] last said.
+    duplicates: u64,
     /// The record being decoded, read once.
     tape: Tape,
     /// The record's `unmapped` value, built in a buffer kept from record to record.
@@ -140,6 +153,10 @@ impl Decoder {
             last_partition: None,
             rows: 0,
             dedup,
+            unchecked: Vec::new(),
+            unchecked_rows: Vec::new(),
+            seen: Vec::new(),
+            duplicates: 0,
             tape: Tape::default(),
             unmapped: String::new(),
         }
@@ -150,14 +167,16 @@ impl Decoder {
         self.rows
     }
 
-    /// Appends one record. On error nothing was appended.
-    pub fn append(&mut self, bytes: &[u8]) -> Result<Outcome, RecordError> {
+    /// Appends one record. On error nothing was appended. A second delivery of an event
+    /// already stored in this run is left out of the batches; [`Decoder::settle_duplicates`]
+    /// says how many were.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
         self.append_scanned(bytes, false)
     }
 
     /// Like [`Decoder::append`], for a record the splitter found `compact`: without white space
     /// outside strings, so it needs no minifying to be compared with other deliveries.
-    pub fn append_scanned(&mut self, bytes: &[u8], compact: bool) -> Result<Outcome, RecordError> {
+    pub fn append_scanned(&mut self, bytes: &[u8], compact: bool) -> Result<(), RecordError> {
         self.tape.read(bytes, RECORD)?;
         self.append_read(bytes, compact)
     }
@@ -169,11 +188,7 @@ impl Decoder {
     }
 
     /// Like [`Decoder::append_scanned`], for a record just read onto the tape.
-    pub(crate) fn append_read(
-        &mut self,
-        bytes: &[u8],
-        compact: bool,
-    ) -> Result<Outcome, RecordError> {
+    pub(crate) fn append_read(&mut self, bytes: &[u8], compact: bool) -> Result<(), RecordError> {
         // Most records are valid: the fast check first, the one that says where it fails after.
         let text = simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes))?;
         let slots = self.tape.slots(ROOT, RECORD);
@@ -187,18 +202,18 @@ impl Decoder {
             .ok_or_else(|| RecordError::BadEventTime(time_raw.to_string()))?;
 
         // Only a record with an eventID can be recognised as a second delivery. White space
-        // does not make a record different: compare the compact text.
+        // does not make a record different: compare the compact text. The record is appended
+        // now and checked with the rest of its file (`settle_duplicates`).
         let id = slots[EVENT_ID];
-        if id.is_present() && text.as_bytes()[id.range().start] == b'"' {
-            let compact_text = if compact {
-                Cow::Borrowed(text)
-            } else {
-                minify(text.trim())
-            };
-            if !self.dedup.first_sighting(compact_text.as_bytes()) {
-                return Ok(Outcome::Duplicate);
-            }
-        }
+        let fingerprint =
+            (id.is_present() && text.as_bytes()[id.range().start] == b'"').then(|| {
+                let compact_text = if compact {
+                    Cow::Borrowed(text)
+                } else {
+                    minify(text.trim())
+                };
+                DedupSet::fingerprint(compact_text.as_bytes())
+            });
 
         let region_slot = slots[AWS_REGION];
         let region = region_slot
@@ -236,9 +251,36 @@ impl Decoder {
         } else {
             rows.unmapped.append_value(&*unmapped);
         }
+        if let Some(fingerprint) = fingerprint {
+            self.unchecked.push(fingerprint);
+            self.unchecked_rows.push((part, rows.len));
+        }
         rows.len += 1;
         self.rows += 1;
-        Ok(Outcome::Stored)
+        Ok(())
+    }
+
+    /// Checks the records appended since the last check against the run's set of events,
+    /// leaving second deliveries out of the batches; returns how many there were since the
+    /// last call. Called at the end of each input file, so the count is that file's.
+    pub fn settle_duplicates(&mut self) -> u64 {
+        self.check_unchecked();
+        std::mem::take(&mut self.duplicates)
+    }
+
+    fn check_unchecked(&mut self) {
+        if self.unchecked.is_empty() {
+            return;
+        }
+        self.seen.clear();
+        self.dedup.add_all(&self.unchecked, &mut self.seen);
+        for &i in &self.seen {
+            let (part, row) = self.unchecked_rows[i];
+            self.parts[part].1.dropped.push(row);
+        }
+        self.duplicates += self.seen.len() as u64;
+        self.unchecked.clear();
+        self.unchecked_rows.clear();
     }
 
     /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
@@ -246,6 +288,7 @@ impl Decoder {
     /// mostly share one), sized like its last batch, so memory follows the rows decoded, not
     /// the partitions seen.
     pub fn take_batches(&mut self) -> Vec<DecodedBatch> {
+        self.check_unchecked();
         self.rows = 0;
         self.part_index.clear();
         let last = self.last_partition.take();
@@ -263,7 +306,9 @@ impl Decoder {
                     .push((partition.clone(), Rows::sized_like(&batch)));
                 self.last_partition = Some((region.clone(), *day, 0));
             }
-            batches.push(DecodedBatch { batch, partition });
+            if batch.num_rows() > 0 {
+                batches.push(DecodedBatch { batch, partition });
+            }
         }
         batches
     }
@@ -591,23 +636,42 @@ mod tests {
         let a = br#"{"eventTime":"2024-01-02T03:04:05Z","eventID":"1","eventName":"A"}"#;
         let b = br#"{"eventTime":"2024-01-02T03:04:05Z","eventID":"1","eventName":"B"}"#;
         let c = br#"{"eventTime":"2024-01-02T03:04:05Z","eventName":"no id"}"#;
-        assert_eq!(d.append(a).unwrap(), Outcome::Stored);
-        assert_eq!(d.append(a).unwrap(), Outcome::Duplicate);
+        d.append(a).unwrap();
+        d.append(a).unwrap();
         let pretty = br#"{ "eventTime": "2024-01-02T03:04:05Z",
             "eventID": "1", "eventName": "A" }"#;
-        assert_eq!(d.append(pretty).unwrap(), Outcome::Duplicate);
+        d.append(pretty).unwrap();
         // The splitter vouches for compact text: the same event is found without minifying.
-        assert_eq!(d.append_scanned(a, true).unwrap(), Outcome::Duplicate);
-        assert_eq!(d.append(b).unwrap(), Outcome::Stored);
-        assert_eq!(d.append(c).unwrap(), Outcome::Stored);
-        assert_eq!(d.append(c).unwrap(), Outcome::Stored);
+        d.append_scanned(a, true).unwrap();
+        d.append(b).unwrap();
+        d.append(c).unwrap();
+        d.append(c).unwrap();
+        assert_eq!(d.settle_duplicates(), 3);
         assert_eq!(
-            d.take_batches()
-                .iter()
-                .map(|b| b.batch.num_rows())
-                .sum::<usize>(),
-            4
+            d.settle_duplicates(),
+            0,
+            "each second delivery is counted once"
         );
+        let batches = d.take_batches();
+        let names: Vec<&str> = batches
+            .iter()
+            .flat_map(|b| {
+                let i = b.batch.schema().index_of("eventname").unwrap();
+                b.batch
+                    .column(i)
+                    .as_string::<i32>()
+                    .iter()
+                    .map(Option::unwrap)
+            })
+            .collect();
+        assert_eq!(names, ["A", "B", "no id", "no id"]);
+        // Found again by a later file, after its first delivery left in an earlier batch.
+        d.append(pretty).unwrap();
+        assert!(
+            d.take_batches().is_empty(),
+            "a batch of only second deliveries"
+        );
+        assert_eq!(d.settle_duplicates(), 1);
     }
 
     #[test]

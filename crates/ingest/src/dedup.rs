@@ -49,11 +49,72 @@ impl Default for DedupSet {
 }
 
 impl DedupSet {
-    /// True the first time these record bytes are seen.
-    pub fn first_sighting(&self, record: &[u8]) -> bool {
-        let h = xxh3_128(record);
-        let shard = &self.shards[(h as usize) % SHARDS];
-        // A poisoned shard only means another thread panicked mid-insert; the set is still valid.
-        shard.lock().unwrap_or_else(|e| e.into_inner()).insert(h)
+    /// What a record is remembered by: a hash of its (compact) bytes.
+    pub fn fingerprint(record: &[u8]) -> u128 {
+        xxh3_128(record)
+    }
+
+    /// Adds `fingerprints` in order and appends to `seen` the positions of those already
+    /// there (from earlier in this run, or earlier in the slice), in increasing order.
+    ///
+    /// A batch at a time: each shard is locked once for all its fingerprints and they go in
+    /// one after another, so the table's cache misses overlap instead of each waiting for the
+    /// record after it to be decoded, and the two decoding threads hand a shard's lock back and
+    /// forth once per file instead of once per record.
+    pub fn add_all(&self, fingerprints: &[u128], seen: &mut Vec<usize>) {
+        let first = seen.len();
+        let mut shards_used = 0u32;
+        for f in fingerprints {
+            shards_used |= 1 << shard_of(*f);
+        }
+        while shards_used != 0 {
+            let shard = shards_used.trailing_zeros() as usize;
+            shards_used &= shards_used - 1;
+            // A poisoned shard only means another thread panicked mid-insert; the set is
+            // still valid.
+            let mut set = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+            for (i, f) in fingerprints.iter().enumerate() {
+                // The same fingerprint always falls in the same shard: within a shard, the
+                // order of the slice is kept.
+                if shard_of(*f) == shard && !set.insert(*f) {
+                    seen.push(i);
+                }
+            }
+        }
+        seen[first..].sort_unstable();
+    }
+}
+
+/// The shard a fingerprint is kept in: its low bits.
+fn shard_of(fingerprint: u128) -> usize {
+    (fingerprint as usize) % SHARDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_is_new_once_per_run_whichever_batch_it_comes_in() {
+        let set = DedupSet::default();
+        let records: Vec<u128> = (0..100u32)
+            .map(|i| DedupSet::fingerprint(format!("record {i}").as_bytes()))
+            .collect();
+        let mut seen = Vec::new();
+        set.add_all(&records[..60], &mut seen);
+        assert!(seen.is_empty());
+        // Repeats within one batch and from an earlier one: the first sighting stays new.
+        let batch = [
+            records[59],
+            records[60],
+            records[61],
+            records[60],
+            records[0],
+        ];
+        set.add_all(&batch, &mut seen);
+        assert_eq!(seen, [0, 3, 4]);
+        seen.clear();
+        set.add_all(&records, &mut seen);
+        assert_eq!(seen, (0..=61).collect::<Vec<usize>>());
     }
 }

@@ -12,7 +12,7 @@ use trawl_lake::commit;
 use trawl_lake::ledger::{self, LedgerRecord};
 use trawl_lake::{Lake, PartitionKey};
 
-use crate::decode::{DecodedBatch, Decoder, Outcome};
+use crate::decode::{DecodedBatch, Decoder};
 use crate::dedup::DedupSet;
 use crate::error::IngestError;
 use crate::feed::{Feed, Fetched, fetch_all};
@@ -437,8 +437,7 @@ fn read_file(
             } else {
                 decoder.append_scanned(bytes, compact)
             } {
-                Ok(Outcome::Stored) => report.stored += 1,
-                Ok(Outcome::Duplicate) => report.duplicates += 1,
+                Ok(()) => report.stored += 1,
                 Err(_) if top_level && bytes.contains(&b'\n') => {
                     // A multi-line top-level value that does not parse: perhaps JSON Lines with
                     // a broken line. Give each line its own chance.
@@ -448,8 +447,7 @@ fn read_file(
                             continue;
                         }
                         match decoder.append(line) {
-                            Ok(Outcome::Stored) => report.stored += 1,
-                            Ok(Outcome::Duplicate) => report.duplicates += 1,
+                            Ok(()) => report.stored += 1,
                             Err(e) => quarantine(&mut report, tx, index, e.to_string(), line),
                         }
                     }
@@ -468,6 +466,9 @@ fn read_file(
             let _ = tx.send(Message::Rows(decoder.take_batches()));
         }
     }
+    let duplicates = decoder.settle_duplicates();
+    report.stored -= duplicates;
+    report.duplicates += duplicates;
     let text = splitter.into_buffer();
     scratch.recycle(text);
     progress.events.fetch_add(report.stored, Ordering::Relaxed);
