@@ -69,10 +69,10 @@ pub(crate) struct Tape {
 struct Shape {
     fields: &'static [FieldDef],
     index: KeyIndex,
-    /// The field whose key came next last time, after each field (and, last, at the start).
-    next: Box<[u8]>,
-    /// Each field's key as written without escapes, with its colon: `"eventName":`.
-    literals: Box<[Box<[u8]>]>,
+    /// The key that came next last time, after each field (and, last, at the start).
+    next: Box<[Guess]>,
+    /// Each field's key, as a guess.
+    keys: Box<[Guess]>,
 }
 
 impl Shape {
@@ -80,12 +80,53 @@ impl Shape {
         Self {
             fields,
             index: KeyIndex::new(fields),
-            next: vec![NO_FIELD; fields.len() + 1].into(),
-            literals: fields
+            next: vec![Guess::NONE; fields.len() + 1].into(),
+            keys: fields
                 .iter()
-                .map(|d| format!("\"{}\":", d.key).into_bytes().into())
+                .enumerate()
+                .map(|(i, d)| Guess::new(i, d.key))
                 .collect(),
         }
+    }
+}
+
+/// The longest key literal a guess holds; longer keys (none in the schema) are never guessed.
+const GUESS_BYTES: usize = 46;
+
+/// A field and its key as written without escapes, with its colon (`"eventName":`), held in
+/// place: checking a guess loads it from the shape's table, with no pointer to follow.
+#[derive(Debug, Clone, Copy)]
+struct Guess {
+    field: u8,
+    len: u8,
+    literal: [u8; GUESS_BYTES],
+}
+
+impl Guess {
+    /// No guess: matches nothing.
+    const NONE: Guess = Guess {
+        field: NO_FIELD,
+        len: 0,
+        literal: [0; GUESS_BYTES],
+    };
+
+    fn new(field: usize, key: &str) -> Self {
+        let text = format!("\"{key}\":");
+        if text.len() > GUESS_BYTES {
+            return Self::NONE;
+        }
+        let mut literal = [0; GUESS_BYTES];
+        literal[..text.len()].copy_from_slice(text.as_bytes());
+        Self {
+            field: field as u8,
+            len: text.len() as u8,
+            literal,
+        }
+    }
+
+    /// The key literal; empty for no guess.
+    fn literal(&self) -> &[u8] {
+        &self.literal[..usize::from(self.len)]
     }
 }
 
@@ -195,23 +236,21 @@ impl Tape {
         let mut previous = fields.len();
         loop {
             sc.skip_ws();
-            let predicted = self.shapes[shape].next[previous];
-            let member = match self.shapes[shape].literals.get(usize::from(predicted)) {
-                Some(expected) if sc.eat(expected) => {
-                    sc.skip_ws();
-                    Member::Known(usize::from(predicted))
-                }
-                _ => {
-                    let (literal, escaped) = sc.key()?;
-                    let key = key_text(&text[literal.clone()], escaped)
-                        .ok_or_else(|| sc.error("key is not valid Unicode"))?;
-                    match self.shapes[shape].index.find(fields, &key) {
-                        Some(i) => {
-                            self.shapes[shape].next[previous] = i as u8;
-                            Member::Known(i)
-                        }
-                        None => Member::Unknown(literal),
+            let guess = &self.shapes[shape].next[previous];
+            let member = if guess.len > 0 && sc.eat(guess.literal()) {
+                sc.skip_ws();
+                Member::Known(usize::from(guess.field))
+            } else {
+                let (literal, escaped) = sc.key()?;
+                let key = key_text(&text[literal.clone()], escaped)
+                    .ok_or_else(|| sc.error("key is not valid Unicode"))?;
+                match self.shapes[shape].index.find(fields, &key) {
+                    Some(i) => {
+                        let s = &mut self.shapes[shape];
+                        s.next[previous] = s.keys[i];
+                        Member::Known(i)
                     }
+                    None => Member::Unknown(literal),
                 }
             };
             let start = sc.pos;
@@ -373,6 +412,19 @@ mod tests {
         for d in fields {
             if let Kind::Struct(f) | Kind::StructList(f) = d.kind {
                 shapes(f, out);
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_of_the_schema_can_be_guessed() {
+        let mut all = Vec::new();
+        shapes(RECORD, &mut all);
+        for fields in all {
+            for (i, d) in fields.iter().enumerate() {
+                let guess = Guess::new(i, d.key);
+                assert_eq!(guess.literal(), format!("\"{}\":", d.key).as_bytes());
+                assert_eq!(usize::from(guess.field), i);
             }
         }
     }
