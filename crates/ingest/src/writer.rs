@@ -28,7 +28,10 @@ use crate::thread_pool::{JobId, ThreadPool};
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Columns whose values are nearly all distinct: a dictionary only costs time there (and,
-/// for the identifiers, space too).
+/// for the identifiers, space too). Their values are stored one after another with their
+/// lengths apart (`DELTA_LENGTH_BYTE_ARRAY`), not each behind a 4-byte length (`PLAIN`): zstd
+/// then has less to compress (a 36-character eventID took 40 bytes) and finds longer matches,
+/// for 4.5% fewer instructions in a whole run and a slightly smaller lake.
 const NO_DICTIONARY: &[&str] = &[
     "useridentity.principalid",
     "useridentity.accesskeyid",
@@ -83,7 +86,9 @@ pub fn writer_properties() -> WriterProperties {
             nulls_first: false,
         }]));
     for c in NO_DICTIONARY {
-        b = b.set_column_dictionary_enabled(column_path(c), false);
+        b = b
+            .set_column_dictionary_enabled(column_path(c), false)
+            .set_column_encoding(column_path(c), Encoding::DELTA_LENGTH_BYTE_ARRAY);
     }
     // Sorted times differ by little from row to row: stored as deltas they take about a
     // quarter of their plain size after compression, where a dictionary of times (nearly all
@@ -351,5 +356,9 @@ mod tests {
         assert_eq!(props.encoding(&time), Some(Encoding::DELTA_BINARY_PACKED));
         assert!(props.dictionary_enabled(&column_path("eventname")));
         assert!(!props.dictionary_enabled(&column_path("eventid")));
+        assert_eq!(
+            props.encoding(&column_path("eventid")),
+            Some(Encoding::DELTA_LENGTH_BYTE_ARRAY)
+        );
     }
 }
