@@ -342,19 +342,46 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// The offset of the first `"`, `\` or control character in `s`, eight bytes at a time.
+/// Eight bytes as a little-endian word.
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes(chunk.try_into().expect("eight bytes"))
+}
+
+/// The high bit of each byte of `w` that is `"`, `\` or a control character, and maybe of
+/// bytes after the first such byte (borrows only carry upwards): the lowest set bit marks the
+/// first special byte.
+#[inline(always)]
+fn specials(w: u64) -> u64 {
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    // A byte's high bit is set where it is zero (or below 0x20).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    (zero(quote) | zero(backslash) | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGHS
+}
+
+/// The offset of the first `"`, `\` or control character in `s`, sixteen bytes at a time
+/// (two words, one branch), then eight.
 #[inline]
 fn find_special(s: &[u8]) -> Option<usize> {
-    let mut chunks = s.chunks_exact(8);
     let mut offset = 0;
+    let mut pairs = s.chunks_exact(16);
+    for pair in &mut pairs {
+        let (a, b) = pair.split_at(8);
+        let (a, b) = (specials(word(a)), specials(word(b)));
+        if a | b != 0 {
+            let at = if a != 0 {
+                a.trailing_zeros() / 8
+            } else {
+                8 + b.trailing_zeros() / 8
+            };
+            return Some(offset + at as usize);
+        }
+        offset += 16;
+    }
+    let mut chunks = pairs.remainder().chunks_exact(8);
     for chunk in &mut chunks {
-        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte's high bit is set where it is zero (or below 0x20); borrows only carry into
-        // bytes above the first match, so the lowest set bit marks the first special byte.
-        let zero = |v: u64| v.wrapping_sub(ONES) & !v;
-        let hits = (zero(quote) | zero(backslash) | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGHS;
+        let hits = specials(word(chunk));
         if hits != 0 {
             return Some(offset + (hits.trailing_zeros() / 8) as usize);
         }
@@ -489,12 +516,18 @@ mod tests {
 
     #[test]
     fn specials_are_found_in_any_lane() {
-        for len in 0..20 {
+        // Across both words of a sixteen-byte step, the single words after it and the tail;
+        // with a later special byte too, which must not win, and with bytes above 0x7f.
+        for len in 0..40 {
             for at in 0..len {
                 for c in [b'"', b'\\', 0x1f, 0] {
-                    let mut s = vec![b'a'; len];
-                    s[at] = c;
-                    assert_eq!(find_special(&s), Some(at), "{s:?}");
+                    for fill in [b'a', 0xc3] {
+                        let mut s = vec![fill; len];
+                        s[at] = c;
+                        assert_eq!(find_special(&s), Some(at), "{s:?}");
+                        s[len - 1] = b'"';
+                        assert_eq!(find_special(&s), Some(at), "{s:?}");
+                    }
                 }
             }
             assert_eq!(find_special(&vec![0xc3; len]), None);
