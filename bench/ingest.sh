@@ -18,7 +18,7 @@ fi
 # The JSON size is counted once per tree (inflating every file takes a core ~15 s): counted
 # before every run, it also left the engine timed first to start on a machine just worked hard.
 if [ ! -f "$tree/_json_bytes" ]; then
-  python3 - "$tree" > "$tree/_json_bytes" <<'PY'
+  python3 - "$tree" > "$tree/_json_bytes.partial" <<'PY'
 import gzip, os, sys
 total = 0
 for root, _, files in os.walk(os.path.join(sys.argv[1], "AWSLogs")):
@@ -27,6 +27,7 @@ for root, _, files in os.walk(os.path.join(sys.argv[1], "AWSLogs")):
             total += len(g.read())
 print(total)
 PY
+  mv "$tree/_json_bytes.partial" "$tree/_json_bytes"  # only a whole count is kept
 fi
 json_bytes=$(cat "$tree/_json_bytes")
 gz_bytes=$(du -sb "$tree/AWSLogs" | cut -f1)
