@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Ingest benchmark: 1M generated events, trawl vs DuckDB doing the same job, same files, same run.
-# Usage: bench/ingest.sh [EVENTS] [WORKDIR]   (defaults: 1000000, /tmp/trawl-bench)
+# Usage: bench/ingest.sh [EVENTS] [WORKDIR] [ROUNDS]   (defaults: 1000000, /tmp/trawl-bench, 1)
+# Each round times both engines, the one that goes first alternating; with several rounds the
+# median ratio is printed too (a shared machine's speed drifts by a fifth within minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
 work=${2:-/tmp/trawl-bench}
+rounds=${3:-1}
 threads=$(nproc)
 python3 -m pip install --quiet --disable-pip-version-check duckdb
 cargo build --release --locked -p trawl
@@ -33,24 +36,48 @@ json_bytes=$(cat "$tree/_json_bytes")
 gz_bytes=$(du -sb "$tree/AWSLogs" | cut -f1)
 echo "input: $events events, $(find "$tree/AWSLogs" -type f | wc -l) files, $((gz_bytes >> 20)) MiB gzip, $((json_bytes >> 20)) MiB JSON; $threads threads"
 
-sync
-rm -rf "$work/lake-trawl" "$work/lake-duckdb"
-t=$(python3 bench/measure.py trawl -- "$trawl" --lake "$work/lake-trawl" ingest --threads "$threads" "$tree")
-sync
-d=$(python3 bench/measure.py duckdb -- python3 bench/duckdb_ingest.py "$tree" "$work/lake-duckdb" "$threads")
+run_trawl() {
+  rm -rf "$work/lake-trawl"
+  sync
+  python3 bench/measure.py trawl -- "$trawl" --lake "$work/lake-trawl" ingest --threads "$threads" "$tree"
+}
+run_duckdb() {
+  rm -rf "$work/lake-duckdb"
+  sync
+  python3 bench/measure.py duckdb -- python3 bench/duckdb_ingest.py "$tree" "$work/lake-duckdb" "$threads"
+}
 
-python3 - "$t" "$d" "$events" "$json_bytes" "$work" <<'PY'
-import json, os, sys
-t, d = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-events, json_bytes, work = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+results=()
+for round in $(seq "$rounds"); do
+  if (( round % 2 )); then
+    t=$(run_trawl)
+    d=$(run_duckdb)
+  else
+    d=$(run_duckdb)
+    t=$(run_trawl)
+  fi
+  results+=("$t" "$d")
+done
+
+python3 - "$events" "$json_bytes" "$work" "${results[@]}" <<'PY'
+import json, os, statistics, sys
+events, json_bytes, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+runs = [json.loads(r) for r in sys.argv[4:]]
 def size(p):
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(p) for f in fs)
-rows = []
-for r, lake in ((t, "lake-trawl/cloudtrail"), (d, "lake-duckdb")):
-    eps = events / r["seconds"]
-    rows.append((r["label"], r["seconds"], eps, json_bytes / r["seconds"] / 1e6, r["peak_rss_mib"], size(os.path.join(work, lake)) / 2**20, r["exit"]))
-print(f"{'engine':8} {'seconds':>8} {'events/s':>10} {'MB/s':>7} {'peak MiB':>9} {'lake MiB':>9} exit")
-for name, s, eps, mbs, rss, lake, code in rows:
-    print(f"{name:8} {s:8.2f} {eps:10.0f} {mbs:7.1f} {rss:9d} {lake:9.1f} {code}")
-print(f"ratio: trawl is {rows[0][2] / rows[1][2]:.2f}x DuckDB's events/s at {rows[0][4] / rows[1][4]:.2f}x its peak memory")
+lakes = {"trawl": size(os.path.join(work, "lake-trawl/cloudtrail")), "duckdb": size(os.path.join(work, "lake-duckdb"))}
+print(f"{'round':5} {'engine':8} {'seconds':>8} {'events/s':>10} {'MB/s':>7} {'peak MiB':>9} {'lake MiB':>9} exit")
+speed, memory = [], []
+for n in range(len(runs) // 2):
+    pair = runs[2 * n : 2 * n + 2]
+    for r in pair:
+        s = r["seconds"]
+        print(f"{n + 1:5} {r['label']:8} {s:8.2f} {events / s:10.0f} {json_bytes / s / 1e6:7.1f} {r['peak_rss_mib']:9d} {lakes[r['label']] / 2**20:9.1f} {r['exit']}")
+    t, d = pair
+    speed.append(d["seconds"] / t["seconds"])
+    memory.append(t["peak_rss_mib"] / d["peak_rss_mib"])
+    print(f"ratio: trawl is {speed[-1]:.2f}x DuckDB's events/s at {memory[-1]:.2f}x its peak memory")
+if len(speed) > 1:
+    print(f"median of {len(speed)} rounds: {statistics.median(speed):.2f}x the events/s "
+          f"(range {min(speed):.2f}-{max(speed):.2f}x) at {statistics.median(memory):.2f}x the peak memory")
 PY
