@@ -18,7 +18,7 @@ use trawl_lake::schema::{self, AWS_REGION, EVENT_ID, EVENT_TIME, FieldDef, Kind,
 use trawl_lake::{PartitionKey, eventtime};
 
 use crate::columns::{ColumnBuilder, ListColumns, room};
-use crate::dedup::DedupSet;
+use crate::dedup::{DedupSet, PartitionSet};
 use crate::tape::{ROOT, Slot, Tape};
 
 /// Why a record cannot be stored; it is quarantined instead.
@@ -55,20 +55,28 @@ struct Rows {
     /// Rows found to be second deliveries after they were appended, in increasing order:
     /// left out when the batch is finished.
     dropped: Vec<usize>,
+    /// The partition's events stored so far in this run, shared by the decoders.
+    stored: Arc<PartitionSet>,
+    /// Fingerprints of the rows appended since the last check against `stored`, with the rows.
+    unchecked: Vec<u128>,
+    unchecked_rows: Vec<usize>,
 }
 
 impl Rows {
-    fn new() -> Self {
+    fn new(stored: Arc<PartitionSet>) -> Self {
         Self {
             columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
             unmapped: StringBuilder::new(),
             len: 0,
             dropped: Vec::new(),
+            stored,
+            unchecked: Vec::new(),
+            unchecked_rows: Vec::new(),
         }
     }
 
     /// Builders with room for a batch like `like`.
-    fn sized_like(like: &RecordBatch) -> Self {
+    fn sized_like(like: &RecordBatch, stored: Arc<PartitionSet>) -> Self {
         let columns = RECORD
             .iter()
             .zip(like.columns())
@@ -83,7 +91,26 @@ impl Rows {
             ),
             len: 0,
             dropped: Vec::new(),
+            stored,
+            unchecked: Vec::new(),
+            unchecked_rows: Vec::new(),
         }
+    }
+
+    /// Checks the rows appended since the last check against the partition's stored events,
+    /// marking second deliveries to be left out; returns how many there were. `seen` is
+    /// scratch.
+    fn check_unchecked(&mut self, seen: &mut Vec<usize>) -> u64 {
+        if self.unchecked.is_empty() {
+            return 0;
+        }
+        seen.clear();
+        self.stored.add_all(&self.unchecked, seen);
+        self.dropped
+            .extend(seen.iter().map(|&i| self.unchecked_rows[i]));
+        self.unchecked.clear();
+        self.unchecked_rows.clear();
+        seen.len() as u64
     }
 
     fn finish(&mut self) -> RecordBatch {
@@ -113,11 +140,10 @@ pub struct Decoder {
     last_partition: Option<(String, i32, usize)>,
     rows: usize,
     dedup: Arc<DedupSet>,
-    /// Fingerprints of the records appended since the last check against `dedup`, with their
-    /// (part, row): checked a file at a time.
-    unchecked: Vec<u128>,
-    unchecked_rows: Vec<(usize, usize)>,
-    /// Scratch for the positions in `unchecked` found to be second deliveries.
+    /// Whether rows were appended since the last check against `dedup`: records are checked
+    /// a file at a time.
+    unchecked: bool,
+    /// Scratch for the positions of rows found to be second deliveries.
     seen: Vec<usize>,
     /// Second deliveries found and left out since [`Decoder::settle_duplicates`] last said.
     duplicates: u64,
@@ -153,8 +179,7 @@ impl Decoder {
             last_partition: None,
             rows: 0,
             dedup,
-            unchecked: Vec::new(),
-            unchecked_rows: Vec::new(),
+            unchecked: false,
             seen: Vec::new(),
             duplicates: 0,
             tape: Tape::default(),
@@ -227,8 +252,9 @@ impl Decoder {
             _ => {
                 let key = PartitionKey::new(Some(region), micros);
                 let next = self.parts.len();
+                let dedup = &self.dedup;
                 let part = *self.part_index.entry(key).or_insert_with_key(|k| {
-                    self.parts.push((k.clone(), Rows::new()));
+                    self.parts.push((k.clone(), Rows::new(dedup.partition(k))));
                     next
                 });
                 self.last_partition = Some((region.to_string(), day, part));
@@ -252,8 +278,9 @@ impl Decoder {
             rows.unmapped.append_value(&*unmapped);
         }
         if let Some(fingerprint) = fingerprint {
-            self.unchecked.push(fingerprint);
-            self.unchecked_rows.push((part, rows.len));
+            rows.unchecked.push(fingerprint);
+            rows.unchecked_rows.push(rows.len);
+            self.unchecked = true;
         }
         rows.len += 1;
         self.rows += 1;
@@ -269,18 +296,12 @@ impl Decoder {
     }
 
     fn check_unchecked(&mut self) {
-        if self.unchecked.is_empty() {
+        if !std::mem::take(&mut self.unchecked) {
             return;
         }
-        self.seen.clear();
-        self.dedup.add_all(&self.unchecked, &mut self.seen);
-        for &i in &self.seen {
-            let (part, row) = self.unchecked_rows[i];
-            self.parts[part].1.dropped.push(row);
+        for (_, rows) in &mut self.parts {
+            self.duplicates += rows.check_unchecked(&mut self.seen);
         }
-        self.duplicates += self.seen.len() as u64;
-        self.unchecked.clear();
-        self.unchecked_rows.clear();
     }
 
     /// The rows decoded so far, one batch per partition; the decoder starts afresh, holding
@@ -302,8 +323,10 @@ impl Decoder {
                 && *part == i
             {
                 self.part_index.insert(partition.clone(), 0);
-                self.parts
-                    .push((partition.clone(), Rows::sized_like(&batch)));
+                self.parts.push((
+                    partition.clone(),
+                    Rows::sized_like(&batch, Arc::clone(&rows.stored)),
+                ));
                 self.last_partition = Some((region.clone(), *day, 0));
             }
             if batch.num_rows() > 0 {
