@@ -14,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_128;
 /// Kept per partition: a second delivery has the first one's awsRegion and eventTime, so it
 /// falls in the same partition. A file's records mostly share one, and its set is small enough
 /// to stay in the CPU's caches, where one set of the whole run took a miss to memory for nearly
-/// every record (3% of an ingest's time).
+/// every record (its inserts went from 2.6% of an ingest's profile samples to 1.1%).
 #[derive(Debug, Default)]
 pub struct DedupSet {
     partitions: Mutex<HashMap<PartitionKey, Arc<PartitionSet>>>,
