@@ -36,15 +36,21 @@ json_bytes=$(cat "$tree/_json_bytes")
 gz_bytes=$(du -sb "$tree/AWSLogs" | cut -f1)
 echo "input: $events events, $(find "$tree/AWSLogs" -type f | wc -l) files, $((gz_bytes >> 20)) MiB gzip, $((json_bytes >> 20)) MiB JSON; $threads threads"
 
+# Bytes of the files under a folder: the lake each engine wrote.
+files_size() {
+  python3 -c 'import os, sys; print(sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(sys.argv[1]) for f in fs))' "$1"
+}
 run_trawl() {
   rm -rf "$work/lake-trawl"
   sync
   python3 bench/measure.py trawl -- "$trawl" --lake "$work/lake-trawl" ingest --threads "$threads" "$tree"
+  files_size "$work/lake-trawl/cloudtrail"
 }
 run_duckdb() {
   rm -rf "$work/lake-duckdb"
   sync
   python3 bench/measure.py duckdb -- python3 bench/duckdb_ingest.py "$tree" "$work/lake-duckdb" "$threads"
+  files_size "$work/lake-duckdb"
 }
 
 results=()
@@ -59,20 +65,21 @@ for round in $(seq "$rounds"); do
   results+=("$t" "$d")
 done
 
-python3 - "$events" "$json_bytes" "$work" "${results[@]}" <<'PY'
-import json, os, statistics, sys
-events, json_bytes, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-runs = [json.loads(r) for r in sys.argv[4:]]
-def size(p):
-    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(p) for f in fs)
-lakes = {"trawl": size(os.path.join(work, "lake-trawl/cloudtrail")), "duckdb": size(os.path.join(work, "lake-duckdb"))}
+python3 - "$events" "$json_bytes" "${results[@]}" <<'PY'
+import json, statistics, sys
+events, json_bytes = int(sys.argv[1]), int(sys.argv[2])
+# Each engine's run printed its measurement, then its lake's size.
+runs = []
+for r in sys.argv[3:]:
+    measured, lake_bytes = r.split("\n")
+    runs.append(dict(json.loads(measured), lake_bytes=int(lake_bytes)))
 print(f"{'round':5} {'engine':8} {'seconds':>8} {'events/s':>10} {'MB/s':>7} {'peak MiB':>9} {'lake MiB':>9} exit")
 speed, memory = [], []
 for n in range(len(runs) // 2):
     pair = runs[2 * n : 2 * n + 2]
     for r in pair:
         s = r["seconds"]
-        print(f"{n + 1:5} {r['label']:8} {s:8.2f} {events / s:10.0f} {json_bytes / s / 1e6:7.1f} {r['peak_rss_mib']:9d} {lakes[r['label']] / 2**20:9.1f} {r['exit']}")
+        print(f"{n + 1:5} {r['label']:8} {s:8.2f} {events / s:10.0f} {json_bytes / s / 1e6:7.1f} {r['peak_rss_mib']:9d} {r['lake_bytes'] / 2**20:9.1f} {r['exit']}")
     t, d = pair
     speed.append(d["seconds"] / t["seconds"])
     memory.append(t["peak_rss_mib"] / d["peak_rss_mib"])
