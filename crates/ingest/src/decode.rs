@@ -52,14 +52,52 @@ struct Rows {
     columns: Vec<ColumnBuilder>,
     unmapped: StringBuilder,
     len: usize,
-    /// Rows found to be second deliveries after they were appended, in increasing order:
-    /// left out when the batch is finished.
-    dropped: Vec<usize>,
+    deliveries: Deliveries,
+}
+
+/// The duplicate check of one partition's rows.
+struct Deliveries {
     /// The partition's events stored so far in this run, shared by the decoders.
     stored: Arc<PartitionSet>,
     /// Fingerprints of the rows appended since the last check against `stored`, with the rows.
     unchecked: Vec<u128>,
     unchecked_rows: Vec<usize>,
+    /// Rows found to be second deliveries after they were appended, in increasing order:
+    /// left out when the batch is finished.
+    dropped: Vec<usize>,
+}
+
+impl Deliveries {
+    fn new(stored: Arc<PartitionSet>) -> Self {
+        Self {
+            stored,
+            unchecked: Vec::new(),
+            unchecked_rows: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+
+    /// Notes row `row`, with this fingerprint, to be checked with the rest of its file.
+    fn add(&mut self, fingerprint: u128, row: usize) {
+        self.unchecked.push(fingerprint);
+        self.unchecked_rows.push(row);
+    }
+
+    /// Checks the rows appended since the last check against the partition's stored events,
+    /// marking second deliveries to be left out; returns how many there were. `seen` is
+    /// scratch.
+    fn check(&mut self, seen: &mut Vec<usize>) -> u64 {
+        if self.unchecked.is_empty() {
+            return 0;
+        }
+        seen.clear();
+        self.stored.add_all(&self.unchecked, seen);
+        self.dropped
+            .extend(seen.iter().map(|&i| self.unchecked_rows[i]));
+        self.unchecked.clear();
+        self.unchecked_rows.clear();
+        seen.len() as u64
+    }
 }
 
 impl Rows {
@@ -68,10 +106,7 @@ impl Rows {
             columns: RECORD.iter().map(|d| ColumnBuilder::new(d.kind)).collect(),
             unmapped: StringBuilder::new(),
             len: 0,
-            dropped: Vec::new(),
-            stored,
-            unchecked: Vec::new(),
-            unchecked_rows: Vec::new(),
+            deliveries: Deliveries::new(stored),
         }
     }
 
@@ -90,27 +125,8 @@ impl Rows {
                 room(unmapped.values().len()),
             ),
             len: 0,
-            dropped: Vec::new(),
-            stored,
-            unchecked: Vec::new(),
-            unchecked_rows: Vec::new(),
+            deliveries: Deliveries::new(stored),
         }
-    }
-
-    /// Checks the rows appended since the last check against the partition's stored events,
-    /// marking second deliveries to be left out; returns how many there were. `seen` is
-    /// scratch.
-    fn check_unchecked(&mut self, seen: &mut Vec<usize>) -> u64 {
-        if self.unchecked.is_empty() {
-            return 0;
-        }
-        seen.clear();
-        self.stored.add_all(&self.unchecked, seen);
-        self.dropped
-            .extend(seen.iter().map(|&i| self.unchecked_rows[i]));
-        self.unchecked.clear();
-        self.unchecked_rows.clear();
-        seen.len() as u64
     }
 
     fn finish(&mut self) -> RecordBatch {
@@ -120,11 +136,11 @@ impl Rows {
         self.len = 0;
         let batch = RecordBatch::try_new(schema::file_schema(), arrays)
             .expect("builders follow the file schema");
-        if self.dropped.is_empty() {
+        if self.deliveries.dropped.is_empty() {
             return batch;
         }
         let mut keep = vec![true; rows];
-        for row in self.dropped.drain(..) {
+        for row in self.deliveries.dropped.drain(..) {
             keep[row] = false;
         }
         filter_record_batch(&batch, &BooleanArray::from(keep)).expect("a mask as long as the batch")
@@ -140,9 +156,6 @@ pub struct Decoder {
     last_partition: Option<(String, i32, usize)>,
     rows: usize,
     dedup: Arc<DedupSet>,
-    /// Whether rows were appended since the last check against `dedup`: records are checked
-    /// a file at a time.
-    unchecked: bool,
     /// Scratch for the positions of rows found to be second deliveries.
     seen: Vec<usize>,
     /// Second deliveries found and left out since [`Decoder::settle_duplicates`] last said.
@@ -179,7 +192,6 @@ impl Decoder {
             last_partition: None,
             rows: 0,
             dedup,
-            unchecked: false,
             seen: Vec::new(),
             duplicates: 0,
             tape: Tape::default(),
@@ -278,9 +290,7 @@ impl Decoder {
             rows.unmapped.append_value(&*unmapped);
         }
         if let Some(fingerprint) = fingerprint {
-            rows.unchecked.push(fingerprint);
-            rows.unchecked_rows.push(rows.len);
-            self.unchecked = true;
+            rows.deliveries.add(fingerprint, rows.len);
         }
         rows.len += 1;
         self.rows += 1;
@@ -295,12 +305,10 @@ impl Decoder {
         std::mem::take(&mut self.duplicates)
     }
 
+    /// Records are checked a file at a time, in each partition they went to.
     fn check_unchecked(&mut self) {
-        if !std::mem::take(&mut self.unchecked) {
-            return;
-        }
         for (_, rows) in &mut self.parts {
-            self.duplicates += rows.check_unchecked(&mut self.seen);
+            self.duplicates += rows.deliveries.check(&mut self.seen);
         }
     }
 
@@ -325,7 +333,7 @@ impl Decoder {
                 self.part_index.insert(partition.clone(), 0);
                 self.parts.push((
                     partition.clone(),
-                    Rows::sized_like(&batch, Arc::clone(&rows.stored)),
+                    Rows::sized_like(&batch, Arc::clone(&rows.deliveries.stored)),
                 ));
                 self.last_partition = Some((region.clone(), *day, 0));
             }
