@@ -46,10 +46,19 @@ const NO_DICTIONARY: &[&str] = &[
     "serviceeventdetails",
 ];
 
-/// Text columns whose least and greatest values prune nothing: random identifiers (every page
-/// spans nearly their whole range) and free text, which queries match, not compare. Their
-/// statistics only cost time: every value compared twice, most in full for repeated values.
-/// JSON-text columns are left out the same way.
+/// Text columns whose least and greatest values prune nothing, so their statistics only cost
+/// time: every value compared twice, most in full for repeated values.
+/// - Random identifiers: every page spans nearly their whole range.
+/// - Free text, which queries match, not compare.
+/// - Who did what, from where. A file is sorted by time, so each row group holds an hour or
+///   more of every kind of call, and each spans nearly every event name, source, identity,
+///   address and TLS setting: on 1M generated events, `eventname`, `eventsource`,
+///   `useridentity.type` and `useridentity.arn` equalities pruned 0 of 78 row groups.
+///   Their statistics took 2.9% of a run's instructions.
+///
+/// Statistics stay where they prune: the time, what a lake holds few of (accounts, region,
+/// category), flags, and columns mostly absent (`errorcode = 'AccessDenied'` pruned 8 of 78
+/// row groups by their null counts). JSON-text columns are left out like these.
 const NO_STATISTICS: &[&str] = &[
     "useridentity.principalid",
     "useridentity.accesskeyid",
@@ -60,6 +69,24 @@ const NO_STATISTICS: &[&str] = &[
     "useragent",
     "errormessage",
     UNMAPPED_COLUMN,
+    "eventsource",
+    "eventname",
+    "eventtype",
+    "sourceipaddress",
+    "useridentity.type",
+    "useridentity.arn",
+    "useridentity.username",
+    "useridentity.invokedby",
+    "useridentity.sessioncontext.sessionissuer.type",
+    "useridentity.sessioncontext.sessionissuer.arn",
+    "useridentity.sessioncontext.sessionissuer.username",
+    "useridentity.sessioncontext.attributes.creationdate",
+    "useridentity.sessioncontext.attributes.mfaauthenticated",
+    "tlsdetails.tlsversion",
+    "tlsdetails.ciphersuite",
+    "tlsdetails.clientprovidedhostheader",
+    "resources.list.item.arn",
+    "resources.list.item.type",
 ];
 
 /// The Parquet settings of every file in the lake.
@@ -340,11 +367,36 @@ mod tests {
             "useridentity.sessioncontext.webidfederationdata.attributes",
             "eventid",
             "useragent",
+            "eventname",
+            "useridentity.arn",
+            "resources.list.item.arn",
         ] {
             assert_eq!(statistics(&props, json), EnabledStatistics::None, "{json}");
         }
-        for text in ["eventtime", "eventname", "useridentity.arn", "errorcode"] {
+        for text in [
+            "eventtime",
+            "recipientaccountid",
+            "useridentity.accountid",
+            "awsregion",
+            "readonly",
+            "errorcode",
+        ] {
             assert_eq!(statistics(&props, text), EnabledStatistics::Page, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_column_the_settings_name_is_a_leaf_of_the_lake() {
+        let parquet_schema = ArrowSchemaConverter::new()
+            .convert(&schema::file_schema())
+            .unwrap();
+        let leaves: Vec<String> = parquet_schema
+            .columns()
+            .iter()
+            .map(|c| c.path().string())
+            .collect();
+        for c in NO_STATISTICS.iter().chain(NO_DICTIONARY) {
+            assert!(leaves.iter().any(|l| l == c), "{c} is not a column");
         }
     }
 
