@@ -50,15 +50,16 @@ const NO_DICTIONARY: &[&str] = &[
 /// time: every value compared twice, most in full for repeated values.
 /// - Random identifiers: every page spans nearly their whole range.
 /// - Free text, which queries match, not compare.
-/// - Who did what, from where. A file is sorted by time, so each row group holds an hour or
-///   more of every kind of call, and each spans nearly every event name, source, identity,
-///   address and TLS setting: on 1M generated events, `eventname`, `eventsource`,
-///   `useridentity.type` and `useridentity.arn` equalities pruned 0 of 78 row groups.
-///   Their statistics took 2.9% of a run's instructions.
+/// - Who did what, from where. A file is sorted by time, so a row group holds a stretch of
+///   time's calls of every kind, spanning nearly every event name, source, identity, address
+///   and TLS setting: on 1M generated events, `eventname`, `eventsource`, `useridentity.type`
+///   and `useridentity.arn` equalities pruned 0 of 78 row groups. Their statistics took 2.9%
+///   of a run's instructions.
 ///
-/// Statistics stay where they prune: the time, what a lake holds few of (accounts, region,
-/// category), flags, and columns mostly absent (`errorcode = 'AccessDenied'` pruned 8 of 78
-/// row groups by their null counts). JSON-text columns are left out like these.
+/// Statistics stay where they can prune: the time, what a file may hold one or few of
+/// (region, accounts, category), flags, and columns mostly absent (`errorcode =
+/// 'AccessDenied'` pruned 8 of 78 row groups by their null counts). JSON-text columns are left
+/// out like these.
 const NO_STATISTICS: &[&str] = &[
     "useridentity.principalid",
     "useridentity.accesskeyid",
@@ -360,7 +361,7 @@ mod tests {
     #[test]
     fn columns_that_cannot_prune_have_no_statistics_and_the_rest_keep_page_statistics() {
         let props = writer_properties();
-        for json in [
+        for column in [
             "requestparameters",
             "responseelements",
             "unmapped",
@@ -371,7 +372,11 @@ mod tests {
             "useridentity.arn",
             "resources.list.item.arn",
         ] {
-            assert_eq!(statistics(&props, json), EnabledStatistics::None, "{json}");
+            assert_eq!(
+                statistics(&props, column),
+                EnabledStatistics::None,
+                "{column}"
+            );
         }
         for text in [
             "eventtime",
